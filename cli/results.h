@@ -1,0 +1,33 @@
+// Results: turns the measurements of a run into results.json, and results.json into the
+// Markdown comparison table and the time-series CSV. The JSON layout is documented in
+// docs/results.md; every value is derived from RunMetrics, nothing is estimated here.
+#ifndef CREDSIM_CLI_RESULTS_H_
+#define CREDSIM_CLI_RESULTS_H_
+
+#include <string>
+#include <vector>
+
+#include "cli/scenario.h"
+#include "nlohmann/json.hpp"
+#include "sim/run_metrics.h"
+
+namespace credsim {
+
+const char* Version();
+
+// One entry of results.json "strategies".
+nlohmann::json StrategyResult(const StrategySpec& spec, const nlohmann::json& applied_params,
+                              const RunMetrics& m, const WorldConfig& world);
+// The whole results.json document.
+nlohmann::json ScenarioResult(const Scenario& scenario, std::vector<nlohmann::json> strategies);
+
+// Markdown table comparing the strategies of one or more results documents.
+std::string ComparisonMarkdown(const std::vector<nlohmann::json>& results);
+// summary.md of one results document (title, claim, table, notes).
+std::string SummaryMarkdown(const nlohmann::json& results);
+// Long-format CSV: scenario,strategy,t_s,requests,sts_calls,errors.
+std::string TimeseriesCsv(const nlohmann::json& results);
+
+}  // namespace credsim
+
+#endif  // CREDSIM_CLI_RESULTS_H_

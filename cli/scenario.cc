@@ -1,0 +1,209 @@
+#include "cli/scenario.h"
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "absl/strings/str_split.h"
+#include "fmt/format.h"
+#include "fmt/ranges.h"
+#include "strategies/registry.h"
+
+namespace credsim {
+namespace {
+
+std::string KindList() {
+  std::vector<std::string> kinds;
+  for (const auto& r : RegisteredStrategies()) kinds.emplace_back(r.kind);
+  return fmt::format("{}", fmt::join(kinds, ", "));
+}
+
+// Builds the strategy once to validate its parameters.
+absl::Status CheckStrategy(const StrategySpec& spec, const std::string& path, KeyLog* log) {
+  const StrategyRegistration* reg = FindStrategy(spec.kind);
+  if (!reg) {
+    return absl::InvalidArgumentError(fmt::format(
+        "{}.kind: \"{}\" is not a strategy; expected one of {}", path, spec.kind, KindList()));
+  }
+  // Params are logged under a per-kind path so that the schema test sees every kind.
+  KeyLog params_log;
+  const nlohmann::json params_json = spec.params.is_null() ? nlohmann::json::object() : spec.params;
+  JsonReader params(params_json, path + ".params", log ? &params_log : nullptr);
+  auto s = reg->create(params);
+  if (log) {
+    for (const std::string& k : params_log) {
+      log->insert(fmt::format("strategies[].params<{}>{}", spec.kind,
+                              k.substr(NormalizePath(path + ".params").size())));
+    }
+  }
+  return s.status();
+}
+
+absl::Status ParseStrategies(JsonReader& r, Scenario* out, KeyLog* log) {
+  const nlohmann::json* list = r.GetRaw("strategies");
+  const std::string path = r.PathOf("strategies");
+  if (!list || (list->is_string() && *list == "all")) {
+    for (const auto& reg : RegisteredStrategies()) {
+      out->strategies.push_back({std::string(reg.kind), std::string(reg.kind), nlohmann::json::object()});
+    }
+    return absl::OkStatus();
+  }
+  if (!list->is_array() || list->empty()) {
+    return absl::InvalidArgumentError(fmt::format(
+        "{}: expected \"all\" or a non-empty array of strategy kinds or {{\"kind\", \"name\", "
+        "\"params\"}} objects",
+        path));
+  }
+  std::set<std::string> names;
+  for (size_t i = 0; i < list->size(); ++i) {
+    const std::string ep = JsonReader::ElementPath(path, i);
+    const nlohmann::json& e = (*list)[i];
+    StrategySpec spec;
+    if (e.is_string()) {
+      spec.kind = spec.name = e.get<std::string>();
+      spec.params = nlohmann::json::object();
+    } else {
+      JsonReader er(e, ep, r);
+      spec.kind = er.GetString("kind", "");
+      if (spec.kind.empty() && er.ok()) {
+        er.Fail(er.PathOf("kind"), fmt::format("required; expected one of {}", KindList()));
+      }
+      spec.name = er.GetString("name", spec.kind);
+      const nlohmann::json* p = er.GetRaw("params");
+      spec.params = p ? *p : nlohmann::json::object();
+      if (absl::Status s = er.Finish(); !s.ok()) return s;
+    }
+    if (!names.insert(spec.name).second) {
+      return absl::InvalidArgumentError(fmt::format(
+          "{}: strategy name \"{}\" is used twice; give each entry a unique \"name\"", ep, spec.name));
+    }
+    if (absl::Status s = CheckStrategy(spec, ep, log); !s.ok()) return s;
+    out->strategies.push_back(std::move(spec));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Scenario> ParseScenario(const nlohmann::json& j, const std::string& default_name,
+                                       const std::string& base_dir, KeyLog* log) {
+  Scenario sc;
+  JsonReader r(j, "", log);
+  if (!r.ok()) return absl::InvalidArgumentError("(top level): expected a JSON object");
+  r.GetRaw("$schema");
+  sc.name = r.GetString("name", default_name);
+  sc.description = r.GetString("description", "");
+  sc.claim = r.GetString("claim", "");
+  WorldConfig& w = sc.world;
+  w.seed = static_cast<uint64_t>(r.GetInt("seed", 1, 0, INT64_MAX));
+  w.duration = r.GetDuration("duration", w.duration);
+  w.warmup = r.GetDuration("warmup", w.warmup);
+  w.interval = r.GetDuration("timeseries_interval", w.interval);
+  if (r.ok() && w.duration <= Duration()) r.Fail("duration", "must be > 0");
+  if (r.ok() && w.duration + w.warmup > Duration::Hours(24 * 30)) {
+    r.Fail("duration", "warmup + duration must be at most 720h");
+  }
+  if (r.ok() && w.interval < Duration::Seconds(1)) r.Fail("timeseries_interval", "must be >= 1s");
+  if (r.ok() && (w.duration + w.warmup) / w.interval > 1000000) {
+    r.Fail("timeseries_interval", "too small for the duration (more than 1,000,000 intervals)");
+  }
+  if (!r.ok()) return r.status();
+  {
+    JsonReader world = r.Child("world");
+    if (absl::Status s = ParseWorldObject(world, &w); !s.ok()) return s;
+    if (absl::Status s = world.Finish(); !s.ok()) return s;
+  }
+  {
+    JsonReader traffic = r.Child("traffic");
+    if (absl::Status s = ParseTrafficConfig(traffic, base_dir, &w.traffic); !s.ok()) return s;
+    if (absl::Status s = traffic.Finish(); !s.ok()) return s;
+  }
+  {
+    JsonReader rev = r.Child("revocation");
+    if (absl::Status s = ParseRevocationConfig(rev, &w.revocation); !s.ok()) return s;
+    if (absl::Status s = rev.Finish(); !s.ok()) return s;
+  }
+  if (absl::Status s = ParseStrategies(r, &sc, log); !s.ok()) return s;
+  if (absl::Status s = r.Finish(); !s.ok()) return s;
+
+  // Cross-field checks.
+  const size_t colos = w.colos.list.empty() ? static_cast<size_t>(w.colos.count) : w.colos.list.size();
+  for (size_t i = 0; i < w.traffic.failovers.size(); ++i) {
+    const auto& f = w.traffic.failovers[i];
+    for (auto [field, v] : {std::pair{"from", f.from}, std::pair{"to", f.to}}) {
+      if (v >= colos) {
+        return absl::InvalidArgumentError(fmt::format(
+            "traffic.failovers[{}].{}: colo {} does not exist; expected 0..{}", i, field, v, colos - 1));
+      }
+    }
+  }
+  if (w.traffic.trace) {
+    auto trace = LoadAzureTrace(*w.traffic.trace);
+    if (!trace.ok()) {
+      return absl::InvalidArgumentError(
+          fmt::format("traffic.trace.path: {}", std::string(trace.status().message())));
+    }
+    sc.trace = std::make_shared<const Trace>(std::move(*trace));
+  }
+  return sc;
+}
+
+absl::StatusOr<Scenario> LoadScenario(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(fmt::format("{}: cannot open file", path));
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    return absl::InvalidArgumentError(fmt::format("{}: not valid JSON: {}", path, e.what()));
+  }
+  const std::filesystem::path p(path);
+  std::string base = p.parent_path().string();
+  if (base.empty()) base = ".";
+  auto sc = ParseScenario(j, p.stem().string(), base);
+  if (!sc.ok()) {
+    return absl::InvalidArgumentError(fmt::format("{}: {}", path, std::string(sc.status().message())));
+  }
+  sc->path = path;
+  return sc;
+}
+
+absl::Status SelectStrategies(const std::string& filter, Scenario* scenario) {
+  if (filter.empty()) return absl::OkStatus();
+  if (filter == "all") {
+    for (const auto& reg : RegisteredStrategies()) {
+      bool present = false;
+      for (const auto& s : scenario->strategies) present |= s.kind == reg.kind;
+      if (!present) {
+        scenario->strategies.push_back({std::string(reg.kind), std::string(reg.kind), nlohmann::json::object()});
+      }
+    }
+    return absl::OkStatus();
+  }
+  std::vector<StrategySpec> chosen;
+  for (absl::string_view part : absl::StrSplit(filter, ',', absl::SkipEmpty())) {
+    const std::string want(part);
+    bool found = false;
+    for (const auto& s : scenario->strategies) {
+      if (s.name == want || s.kind == want) {
+        bool dup = false;
+        for (const auto& c : chosen) dup |= c.name == s.name;
+        if (!dup) chosen.push_back(s);
+        found = true;
+      }
+    }
+    if (!found) {
+      if (!FindStrategy(want)) {
+        return absl::InvalidArgumentError(fmt::format(
+            "--strategies: \"{}\" is neither a strategy of the scenario nor a kind; expected "
+            "\"all\" or names/kinds from {}",
+            want, KindList()));
+      }
+      chosen.push_back({want, want, nlohmann::json::object()});
+    }
+  }
+  scenario->strategies = std::move(chosen);
+  return absl::OkStatus();
+}
+
+}  // namespace credsim

@@ -1,0 +1,50 @@
+// Scenario: a validated scenario file — the world, the traffic, duration, warm-up, seed and
+// the strategies to run. Loading checks everything (strategy parameters included, by
+// building each strategy once) so that `credsim validate` and `credsim run` reject the same
+// files, with errors that start with the JSON path and say what is accepted.
+#ifndef CREDSIM_CLI_SCENARIO_H_
+#define CREDSIM_CLI_SCENARIO_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "nlohmann/json.hpp"
+#include "sim/json_reader.h"
+#include "sim/traffic.h"
+#include "sim/world_config.h"
+
+namespace credsim {
+
+struct StrategySpec {
+  std::string name;        // unique label in reports
+  std::string kind;        // registry kind
+  nlohmann::json params;   // as written (defaults are applied by the strategy)
+};
+
+struct Scenario {
+  std::string name;
+  std::string description;
+  std::string claim;       // what the scenario demonstrates
+  std::string path;
+  WorldConfig world;
+  std::vector<StrategySpec> strategies;
+  std::shared_ptr<const Trace> trace;  // set when the traffic replays a trace
+};
+
+// Parses a scenario document. `base_dir` resolves relative paths (the trace file);
+// `default_name` is used when the file has no "name". When `log` is set, every key path the
+// loader knows about is recorded (see JsonReader).
+absl::StatusOr<Scenario> ParseScenario(const nlohmann::json& j, const std::string& default_name,
+                                       const std::string& base_dir, KeyLog* log = nullptr);
+// Reads and parses a file; errors are prefixed with the file name.
+absl::StatusOr<Scenario> LoadScenario(const std::string& path);
+
+// Keeps only the strategies named in `filter` ("all" or a comma-separated list of names or
+// kinds). Kinds that the scenario does not list are added with default parameters.
+absl::Status SelectStrategies(const std::string& filter, Scenario* scenario);
+
+}  // namespace credsim
+
+#endif  // CREDSIM_CLI_SCENARIO_H_

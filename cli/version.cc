@@ -1,0 +1,3 @@
+namespace credsim {
+const char* Version() { return CREDSIM_VERSION; }
+}  // namespace credsim

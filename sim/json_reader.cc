@@ -1,0 +1,204 @@
+#include "sim/json_reader.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "fmt/format.h"
+#include "fmt/ranges.h"
+
+namespace credsim {
+
+const nlohmann::json JsonReader::kEmptyObject = nlohmann::json::object();
+
+namespace {
+// Concatenates anything fmt can format (std::string_view included, unlike Debian's Abseil).
+template <typename... Args>
+std::string Cat(const Args&... args) {
+  std::string out;
+  (fmt::format_to(std::back_inserter(out), "{}", args), ...);
+  return out;
+}
+std::string TypeName(const nlohmann::json& j) { return j.type_name(); }
+}  // namespace
+
+std::string NormalizePath(std::string_view path) {
+  std::string out;
+  out.reserve(path.size());
+  bool in_index = false;
+  for (char c : path) {
+    if (c == '[') {
+      in_index = true;
+      out += "[]";
+    } else if (c == ']') {
+      in_index = false;
+    } else if (!in_index) {
+      out += c;
+    }
+  }
+  return out;
+}
+
+JsonReader::JsonReader(const nlohmann::json& j, std::string path, KeyLog* log)
+    : j_(j.is_object() ? j : kEmptyObject),
+      path_(std::move(path)),
+      error_(std::make_shared<absl::Status>()),
+      log_(log) {
+  if (!j.is_object()) Fail(path_, Cat("expected an object, got ", TypeName(j)));
+}
+
+JsonReader::JsonReader(const nlohmann::json& j, std::string path, JsonReader& parent)
+    : j_(j.is_object() ? j : kEmptyObject),
+      path_(std::move(path)),
+      error_(parent.error_),
+      log_(parent.log_) {
+  if (!j.is_object()) Fail(path_, Cat("expected an object, got ", TypeName(j)));
+}
+
+std::string JsonReader::PathOf(std::string_view key) const {
+  return path_.empty() ? std::string(key) : Cat(path_, ".", key);
+}
+
+std::string JsonReader::ElementPath(const std::string& array_path, size_t i) {
+  return Cat(array_path, "[", i, "]");
+}
+
+void JsonReader::Fail(std::string_view path, std::string_view message) {
+  if (error_->ok()) *error_ = absl::InvalidArgumentError(Cat(path, ": ", message));
+}
+
+void JsonReader::Log(std::string_view key) {
+  if (log_) log_->insert(NormalizePath(PathOf(key)));
+}
+
+bool JsonReader::Has(std::string_view key) const { return j_.contains(std::string(key)); }
+
+const nlohmann::json* JsonReader::Lookup(std::string_view key) {
+  known_.emplace_back(key);
+  Log(key);
+  auto it = j_.find(std::string(key));
+  if (it == j_.end()) return nullptr;
+  return &*it;
+}
+
+const nlohmann::json* JsonReader::GetRaw(std::string_view key) { return Lookup(key); }
+
+Duration JsonReader::GetDuration(std::string_view key, Duration def) {
+  const nlohmann::json* v = Lookup(key);
+  if (!v || !ok()) return def;
+  if (!v->is_string()) {
+    Fail(PathOf(key), Cat("expected a duration string such as \"150ms\" or \"1h30m\", got ",
+                                   TypeName(*v)));
+    return def;
+  }
+  auto d = ParseDuration(v->get<std::string>());
+  if (!d.ok()) {
+    Fail(PathOf(key), std::string(d.status().message()));
+    return def;
+  }
+  return *d;
+}
+
+std::optional<Duration> JsonReader::GetOptionalDuration(std::string_view key) {
+  const nlohmann::json* v = Lookup(key);
+  if (!v || v->is_null() || !ok()) return std::nullopt;
+  known_.pop_back();
+  return GetDuration(key, Duration());
+}
+
+double JsonReader::GetNumber(std::string_view key, double def, double min, double max) {
+  const nlohmann::json* v = Lookup(key);
+  if (!v || !ok()) return def;
+  if (!v->is_number()) {
+    Fail(PathOf(key), Cat("expected a number in [", min, ", ", max, "], got ", TypeName(*v)));
+    return def;
+  }
+  double x = v->get<double>();
+  if (!(x >= min && x <= max)) {
+    Fail(PathOf(key), Cat(x, " is out of range; expected a number in [", min, ", ", max, "]"));
+    return def;
+  }
+  return x;
+}
+
+int64_t JsonReader::GetInt(std::string_view key, int64_t def, int64_t min, int64_t max) {
+  const nlohmann::json* v = Lookup(key);
+  if (!v || !ok()) return def;
+  if (!v->is_number_integer() && !(v->is_number_float() && std::floor(v->get<double>()) == v->get<double>())) {
+    Fail(PathOf(key), Cat("expected an integer in [", min, ", ", max, "], got ",
+                                   v->is_number() ? v->dump() : TypeName(*v)));
+    return def;
+  }
+  const double d = v->get<double>();
+  if (d < static_cast<double>(min) || d > static_cast<double>(max)) {
+    Fail(PathOf(key), Cat(v->dump(), " is out of range; expected an integer in [", min, ", ", max, "]"));
+    return def;
+  }
+  return v->is_number_float() ? static_cast<int64_t>(d) : v->get<int64_t>();
+}
+
+bool JsonReader::GetBool(std::string_view key, bool def) {
+  const nlohmann::json* v = Lookup(key);
+  if (!v || !ok()) return def;
+  if (!v->is_boolean()) {
+    Fail(PathOf(key), Cat("expected true or false, got ", TypeName(*v)));
+    return def;
+  }
+  return v->get<bool>();
+}
+
+std::string JsonReader::GetString(std::string_view key, std::string def) {
+  const nlohmann::json* v = Lookup(key);
+  if (!v || !ok()) return def;
+  if (!v->is_string()) {
+    Fail(PathOf(key), Cat("expected a string, got ", TypeName(*v)));
+    return def;
+  }
+  return v->get<std::string>();
+}
+
+std::string JsonReader::GetEnum(std::string_view key, std::string def,
+                                std::initializer_list<std::string_view> accepted) {
+  const nlohmann::json* v = Lookup(key);
+  if (!v || !ok()) return def;
+  std::string got = v->is_string() ? v->get<std::string>() : v->dump();
+  if (!v->is_string() || std::find(accepted.begin(), accepted.end(), got) == accepted.end()) {
+    Fail(PathOf(key), Cat("\"", got, "\" is not accepted; expected one of ",
+                                   fmt::format("{}", fmt::join(accepted, ", "))));
+    return def;
+  }
+  return got;
+}
+
+JsonReader JsonReader::Child(std::string_view key) {
+  const nlohmann::json* v = Lookup(key);
+  return JsonReader(v ? *v : kEmptyObject, PathOf(key), *this);
+}
+
+std::vector<const nlohmann::json*> JsonReader::GetArray(std::string_view key) {
+  std::vector<const nlohmann::json*> out;
+  const nlohmann::json* v = Lookup(key);
+  if (!v || !ok()) return out;
+  if (!v->is_array()) {
+    Fail(PathOf(key), Cat("expected an array, got ", TypeName(*v)));
+    return out;
+  }
+  for (const auto& e : *v) out.push_back(&e);
+  return out;
+}
+
+absl::Status JsonReader::Finish() {
+  if (!ok()) return *error_;
+  for (auto it = j_.begin(); it != j_.end(); ++it) {
+    if (std::find(known_.begin(), known_.end(), it.key()) == known_.end()) {
+      std::vector<std::string> sorted = known_;
+      std::sort(sorted.begin(), sorted.end());
+      sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+      Fail(PathOf(it.key()),
+           Cat("unknown key; accepted: ", fmt::format("{}", fmt::join(sorted, ", "))));
+      return *error_;
+    }
+  }
+  return *error_;
+}
+
+}  // namespace credsim

@@ -1,0 +1,286 @@
+#include "sim/kv_sim.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <utility>
+
+#include "fmt/format.h"
+
+namespace credsim {
+namespace {
+
+Time SaturatingAdd(Time t, Duration d) {
+  if (d >= Time::Infinite() - t) return Time::Infinite();
+  return t + d;
+}
+
+Duration SampleDuration(const Distribution& d, Rng& rng) {
+  return Duration::FromSecondsF(d.Sample(rng));
+}
+
+// Reads the duration distribution at `key` (absent: `*out` unchanged). The parser's message
+// starts with the JSON path of the offending value; it is split off so that JsonReader
+// reports "<path>: <problem>" exactly once.
+void ReadDurationDistribution(JsonReader& r, std::string_view key, Distribution* out) {
+  const nlohmann::json* j = r.GetRaw(key);
+  if (j == nullptr || !r.ok()) return;
+  absl::StatusOr<Distribution> d = ParseDurationDistribution(*j, r.PathOf(key));
+  if (!d.ok()) {
+    const std::string msg(d.status().message());
+    const size_t colon = msg.find(": ");
+    if (colon == std::string::npos) {
+      r.Fail(r.PathOf(key), msg);
+    } else {
+      r.Fail(msg.substr(0, colon), msg.substr(colon + 2));
+    }
+    return;
+  }
+  *out = *std::move(d);
+}
+
+KvRead NoValue(KvStatus s) { return KvRead{.status = s, .value = std::nullopt}; }
+
+// Uniform in the open interval (0, 1) from a 64-bit hash (as Rng::UniformOpen01).
+double HashToOpen01(uint64_t h) {
+  return (static_cast<double>(h >> 12) + 0.5) * 0x1.0p-52;
+}
+
+}  // namespace
+
+bool KvConfig::InOutage(Time t) const {
+  for (const KvOutage& o : outages) {
+    if (t >= o.start && t < o.end) return true;
+  }
+  return false;
+}
+
+absl::Status ParseKvConfig(JsonReader& r, KvConfig* out) {
+  ReadDurationDistribution(r, "read_latency_hot", &out->read_latency_hot);
+  ReadDurationDistribution(r, "read_latency_cold", &out->read_latency_cold);
+  ReadDurationDistribution(r, "write_latency", &out->write_latency);
+  ReadDurationDistribution(r, "propagation_delay", &out->propagation_delay);
+  out->min_cache_ttl = r.GetDuration("min_cache_ttl", out->min_cache_ttl);
+  out->default_cache_ttl = r.GetDuration("default_cache_ttl", out->default_cache_ttl);
+  if (r.ok() && out->default_cache_ttl < out->min_cache_ttl) {
+    r.Fail(r.PathOf("default_cache_ttl"),
+           fmt::format("{} is below min_cache_ttl ({}); expected a duration >= min_cache_ttl",
+                       FormatDuration(out->default_cache_ttl),
+                       FormatDuration(out->min_cache_ttl)));
+  }
+  out->write_rate_per_key_per_s =
+      r.GetNumber("write_rate_per_key_per_s", out->write_rate_per_key_per_s, 0, 1e9);
+  out->min_expiration_ttl = r.GetDuration("min_expiration_ttl", out->min_expiration_ttl);
+  const std::vector<const nlohmann::json*> outages = r.GetArray("outages");
+  if (r.ok() && r.Has("outages")) {
+    out->outages.clear();
+    const std::string array_path = r.PathOf("outages");
+    for (size_t i = 0; i < outages.size(); ++i) {
+      JsonReader o(*outages[i], JsonReader::ElementPath(array_path, i), r);
+      for (std::string_view key : {"start", "end"}) {
+        if (o.ok() && !o.Has(key)) {
+          o.Fail(o.PathOf(key), "missing; expected a duration since the simulation start");
+        }
+      }
+      const Duration start = o.GetDuration("start", Duration());
+      const Duration end = o.GetDuration("end", Duration());
+      if (o.ok() && end <= start) {
+        o.Fail(o.PathOf("end"), fmt::format("must be after start ({})", FormatDuration(start)));
+      }
+      (void)o.Finish();  // unknown keys; the error lands in `r`
+      out->outages.push_back(KvOutage{Time() + start, Time() + end});
+    }
+  }
+  out->read_error_probability =
+      r.GetNumber("read_error_probability", out->read_error_probability, 0, 1);
+  return r.status();
+}
+
+// ---------------------------------------------------------------------------------------------
+// KvStore
+
+KvStore::KvStore(const KvConfig& config, Rng rng, RunMetrics& metrics)
+    : config_(config),
+      propagation_seed_(rng.Next()),
+      max_propagation_s_(config.propagation_delay.Quantile(1.0)),
+      min_write_interval_(config.write_rate_per_key_per_s > 0
+                              ? Duration::FromSecondsF(1.0 / config.write_rate_per_key_per_s)
+                              : Duration()),
+      metrics_(metrics) {}
+
+const KvStore::KeyState* KvStore::Find(CredentialKey key) const {
+  const auto it = index_.find(key);
+  return it == index_.end() ? nullptr : &keys_[it->second];
+}
+
+KvStatus KvStore::Write(CredentialKey key, const Credentials& value, Duration expiration_ttl,
+                        uint32_t colo, Time now) {
+  if (config_.InOutage(now)) return KvStatus::kError;
+  const auto [it, inserted] = index_.try_emplace(key, static_cast<uint32_t>(keys_.size()));
+  if (inserted) keys_.emplace_back();
+  KeyState& k = keys_[it->second];
+  const bool measuring = metrics_.Measuring(now);
+  if (!k.versions.empty() && now - k.last_write < min_write_interval_) {
+    if (measuring) ++metrics_.kv_writes_rate_limited;
+    return KvStatus::kRateLimited;
+  }
+  if (measuring) ++metrics_.kv_writes;
+  if (!k.versions.empty()) {
+    metrics_.AddExposure(k.exposure_from, std::min(now, k.versions.back().expires_at));
+  }
+  k.last_write = now;
+  k.exposure_from = now;
+  k.versions.push_back(Version{next_version_++, value, now, SaturatingAdd(now, expiration_ttl),
+                               colo});
+  const Version& newest = k.versions.back();
+  if (!counted_place_ && now < metrics_.measure_to && newest.expires_at > metrics_.measure_from) {
+    counted_place_ = true;
+    ++metrics_.places_holding_credentials;
+  }
+
+  // Drop versions hidden everywhere by a newer version visible in every colo.
+  size_t drop = 0;
+  if (std::isfinite(max_propagation_s_)) {
+    const Duration max_delay = Duration::FromSecondsF(max_propagation_s_);
+    for (size_t i = k.versions.size(); i-- > 0;) {
+      if (SaturatingAdd(k.versions[i].written_at, max_delay) <= now) {
+        drop = i;
+        break;
+      }
+    }
+  }
+  drop = std::max(drop, k.versions.size() > kMaxVersions ? k.versions.size() - kMaxVersions : 0);
+  if (drop > 0) k.versions.erase(k.versions.begin(), k.versions.begin() + drop);
+  return KvStatus::kOk;
+}
+
+Time KvStore::VisibleAt(const Version& v, uint32_t colo) const {
+  if (colo == v.writer_colo) return v.written_at;
+  const uint64_t h = Mix64(Mix64(propagation_seed_ ^ v.version) ^ colo);
+  const double delay = config_.propagation_delay.Quantile(HashToOpen01(h));
+  return SaturatingAdd(v.written_at, Duration::FromSecondsF(delay));
+}
+
+const KvStore::Version* KvStore::VisibleVersion(CredentialKey key, uint32_t colo,
+                                                Time now) const {
+  const KeyState* k = Find(key);
+  if (k == nullptr) return nullptr;
+  for (size_t i = k->versions.size(); i-- > 0;) {
+    if (VisibleAt(k->versions[i], colo) <= now) return &k->versions[i];
+  }
+  return nullptr;
+}
+
+const KvStore::Version* KvStore::Newest(CredentialKey key, Time now) const {
+  const KeyState* k = Find(key);
+  if (k == nullptr || k->versions.empty()) return nullptr;
+  const Version& v = k->versions.back();
+  return now < v.expires_at ? &v : nullptr;
+}
+
+void KvStore::FinishExposure(Time end) {
+  for (KeyState& k : keys_) {
+    if (k.versions.empty()) continue;
+    metrics_.AddExposure(k.exposure_from, std::min(end, k.versions.back().expires_at));
+    k.exposure_from = std::max(k.exposure_from, end);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// KvColoView
+
+KvColoView::KvColoView(KvStore& store, uint32_t colo, Rng rng, Executor& executor)
+    : store_(store), colo_(colo), rng_(rng), executor_(executor), metrics_(store.metrics()) {}
+
+void KvColoView::Drop(CacheEntry& e, Time now) {
+  if (e.found) metrics_.AddExposure(e.exposure_from, std::min(now, e.expires_at));
+  e.live = false;
+}
+
+void KvColoView::CountRead(Time now, CredentialKey key, bool found, uint64_t version) {
+  if (!metrics_.Measuring(now)) return;
+  if (found) ++metrics_.kv_read_hits;
+  const KvStore::Version* newest = store_.Newest(key, now);
+  if (newest != nullptr && (!found || version < newest->version)) ++metrics_.kv_stale_reads;
+}
+
+Task<KvRead> KvColoView::Get(CredentialKey key, Duration cache_ttl) {
+  const KvConfig& config = store_.config();
+  if (cache_ttl <= Duration()) cache_ttl = config.default_cache_ttl;
+  if (cache_ttl < config.min_cache_ttl) co_return NoValue(KvStatus::kInvalidTtl);
+
+  const Time start = executor_.Now();
+  const auto it = index_.find(key);
+  if (it != index_.end()) {
+    const CacheEntry& e = entries_[it->second];
+    if (e.live && start < e.expires_at && start < SaturatingAdd(e.cached_at, cache_ttl)) {
+      // Hot read: snapshot the cached result before suspending.
+      const bool found = e.found;
+      const uint64_t version = e.version;
+      const Credentials value = e.value;
+      co_await Sleep(executor_, SampleDuration(config.read_latency_hot, rng_));
+      const bool error = rng_.Bernoulli(config.read_error_probability);
+      const Time now = executor_.Now();
+      if (metrics_.Measuring(now)) ++metrics_.kv_reads;
+      if (error) co_return NoValue(KvStatus::kError);
+      CountRead(now, key, found, version);
+      if (!found) co_return NoValue(KvStatus::kNotFound);
+      co_return KvRead{.status = KvStatus::kOk, .value = value};
+    }
+  }
+
+  // Cold read through the regional/central tiers.
+  co_await Sleep(executor_, SampleDuration(config.read_latency_cold, rng_));
+  const bool error = rng_.Bernoulli(config.read_error_probability);
+  const Time now = executor_.Now();
+  if (metrics_.Measuring(now)) ++metrics_.kv_reads;
+  if (error || config.InOutage(now)) co_return NoValue(KvStatus::kError);
+
+  const KvStore::Version* v = store_.VisibleVersion(key, colo_, now);
+  const bool found = v != nullptr && now < v->expires_at;
+  const auto [slot, inserted] = index_.try_emplace(key, static_cast<uint32_t>(entries_.size()));
+  if (inserted) entries_.emplace_back();
+  CacheEntry& e = entries_[slot->second];
+  if (e.live) Drop(e, now);
+  e.live = true;
+  e.found = found;
+  e.version = found ? v->version : 0;
+  e.value = found ? v->value : Credentials{};
+  e.cached_at = now;
+  e.expires_at = SaturatingAdd(now, cache_ttl);
+  if (found) e.expires_at = std::min(e.expires_at, v->expires_at);
+  e.exposure_from = now;
+  if (found && !counted_place_ && now < metrics_.measure_to &&
+      e.expires_at > metrics_.measure_from) {
+    counted_place_ = true;
+    ++metrics_.places_holding_credentials;
+  }
+  CountRead(now, key, found, e.version);
+  if (!found) co_return NoValue(KvStatus::kNotFound);
+  co_return KvRead{.status = KvStatus::kOk, .value = e.value};
+}
+
+Task<KvStatus> KvColoView::Put(CredentialKey key, const Credentials& value,
+                               Duration expiration_ttl) {
+  const Credentials v = value;  // copy before the first suspension
+  const KvConfig& config = store_.config();
+  if (expiration_ttl < config.min_expiration_ttl) co_return KvStatus::kInvalidTtl;
+  co_await Sleep(executor_, SampleDuration(config.write_latency, rng_));
+  const Time now = executor_.Now();
+  const KvStatus status = store_.Write(key, v, expiration_ttl, colo_, now);
+  if (status == KvStatus::kOk) {
+    const auto it = index_.find(key);
+    if (it != index_.end() && entries_[it->second].live) Drop(entries_[it->second], now);
+  }
+  co_return status;
+}
+
+void KvColoView::FinishExposure(Time end) {
+  for (CacheEntry& e : entries_) {
+    if (!e.live || !e.found) continue;
+    metrics_.AddExposure(e.exposure_from, std::min(end, e.expires_at));
+    e.exposure_from = std::max(e.exposure_from, end);
+  }
+}
+
+}  // namespace credsim

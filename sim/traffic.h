@@ -1,0 +1,136 @@
+// Traffic: the request arrivals of a run, generated lazily so that the number of pending
+// events is O(sources), never O(requests).
+//
+// Sources:
+//  * the base process: Poisson arrivals at `rate` x curve(t) (constant, piecewise-constant
+//    or diurnal multiplier; thinning against the curve's maximum), role chosen by
+//    popularity (Zipf over `roles` or explicit per-role rates), colo by colo weight;
+//  * bursts (flash crowds): extra Poisson arrivals for one role in [start, start+duration),
+//    spread over colos by weight or uniformly ("hot everywhere");
+//  * trace replay: per-minute invocation counts in the Azure Functions 2019 format, one role
+//    per function; each minute's count is placed as sorted uniform instants in that minute
+//    (exact counts, O(1) state per function).
+// Colo failovers move the arrivals of one colo to another during a window.
+//
+// Every source draws from its own RNG stream derived from the scenario seed, and arrivals
+// never depend on what a strategy does, so every strategy sees identical traffic (common
+// random numbers).
+#ifndef CREDSIM_SIM_TRAFFIC_H_
+#define CREDSIM_SIM_TRAFFIC_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "sim/colos.h"
+#include "sim/event_queue.h"
+#include "sim/json_reader.h"
+#include "sim/random.h"
+#include "sim/time.h"
+#include "sim/weighted_choice.h"
+
+namespace credsim {
+
+struct CurvePoint {
+  Duration at;
+  double multiplier = 1;
+};
+
+struct BurstConfig {
+  Duration start;
+  Duration duration = Duration::Minutes(5);
+  double rate = 100;          // requests/s during the burst
+  int64_t role = -1;          // -1: the least popular role
+  bool uniform_colos = true;  // "hot everywhere": every colo equally
+};
+
+struct FailoverConfig {
+  Duration at;
+  std::optional<Duration> until;
+  uint32_t from = 0;
+  uint32_t to = 1;
+};
+
+struct TraceConfig {
+  std::string path;            // invocations.csv (HashOwner,HashApp,HashFunction,Trigger,m...)
+  int64_t max_functions = 0;   // 0: all rows
+  double scale = 1.0;          // multiply every count (fractional parts drawn at random)
+};
+
+struct TrafficConfig {
+  int64_t roles = 100;
+  int64_t sessions_per_role = 1;
+  double popularity_zipf = 1.0;
+  std::vector<double> role_rates;  // explicit requests/s per role (overrides rate+zipf)
+  double rate = 50;                // requests/s at multiplier 1
+  enum class Curve { kConstant, kPiecewise, kDiurnal } curve = Curve::kConstant;
+  std::vector<CurvePoint> points;  // piecewise: step function from each `at`
+  Duration diurnal_period = Duration::Hours(24);
+  Duration diurnal_peak_at = Duration::Hours(14);
+  double diurnal_trough = 0.3;     // multiplier at the trough (peak is 1)
+  std::vector<BurstConfig> bursts;
+  std::vector<FailoverConfig> failovers;
+  std::optional<TraceConfig> trace;
+};
+
+// Reads the "traffic" object. `base_dir` resolves a relative trace path.
+absl::Status ParseTrafficConfig(JsonReader& r, const std::string& base_dir, TrafficConfig* out);
+
+struct Arrival {
+  uint32_t role = 0;
+  uint32_t session = 0;
+  uint32_t colo = 0;
+  uint32_t server = 0;
+};
+
+class ArrivalSink {
+ public:
+  virtual ~ArrivalSink() = default;
+  virtual void OnArrival(const Arrival& a) = 0;
+};
+
+// Per-minute counts of a trace: counts[function][minute].
+struct Trace {
+  std::vector<std::vector<uint32_t>> counts;
+  size_t minutes() const { return counts.empty() ? 0 : counts[0].size(); }
+};
+absl::StatusOr<Trace> LoadAzureTrace(const TraceConfig& config);
+
+class TrafficGenerator {
+ public:
+  // `trace` must be set when config.trace is; it is shared (read-only) across runs.
+  TrafficGenerator(const TrafficConfig& config, const ColoSet& colos, uint64_t seed,
+                   std::shared_ptr<const Trace> trace);
+  ~TrafficGenerator();
+  // Schedules the first arrival of every source; arrivals stop at `end`.
+  void Start(EventQueue& queue, Time end, ArrivalSink* sink);
+  size_t role_count() const;
+  // Mean requests/s of the base process for a role (for tests and reports).
+  double MaxMultiplier() const;
+
+ private:
+  struct Source;
+  void Fire(size_t source);
+  void ScheduleNext(size_t source);
+  double Multiplier(Time t) const;
+  uint32_t MapColo(uint32_t colo, Time t) const;
+  Arrival Make(uint32_t role, bool uniform_colos, Rng& rng);
+
+  const TrafficConfig& config_;
+  const ColoSet& colos_;
+  std::shared_ptr<const Trace> trace_;
+  WeightedChoice roles_;
+  double base_rate_ = 0;
+  double max_multiplier_ = 1;
+  std::vector<std::unique_ptr<Source>> sources_;
+  EventQueue* queue_ = nullptr;
+  ArrivalSink* sink_ = nullptr;
+  Time end_;
+};
+
+}  // namespace credsim
+
+#endif  // CREDSIM_SIM_TRAFFIC_H_

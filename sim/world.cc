@@ -1,0 +1,329 @@
+#include "sim/world.h"
+
+#include <cmath>
+
+#include "sim/colo_cache_sim.h"
+#include "sim/durable_object_sim.h"
+#include "sim/kv_sim.h"
+#include "sim/random.h"
+#include "sim/revocation_feed_sim.h"
+#include "sim/sts_sim.h"
+#include "sim/token_signer_sim.h"
+
+namespace credsim {
+
+class World::Runtime final : public IsolateRuntime {
+ public:
+  explicit Runtime(bool cancelled) : cancelled_(cancelled) {}
+  bool cross_request_waits_cancelled() const override { return cancelled_; }
+
+ private:
+  bool cancelled_;
+};
+
+class World::Network final : public ColoNetwork {
+ public:
+  explicit Network(const ColoSet& colos) : colos_(colos) {}
+  Duration Rtt(uint32_t a, uint32_t b) const override { return colos_.Rtt(a, b); }
+
+ private:
+  const ColoSet& colos_;
+};
+
+struct World::Isolate {
+  std::unique_ptr<CredentialProvider> provider;
+  uint32_t colo = 0;
+  uint32_t server = 0;
+  Time ready_at;
+  Duration idle_ttl;
+  uint32_t inflight = 0;
+  bool detached = false;
+  TimerId idle_timer;
+  TimerId death_timer;
+};
+
+struct World::Colo {
+  std::unique_ptr<ColoCacheSim> cache;
+  std::unique_ptr<KvColoView> kv;
+  std::unique_ptr<StsClientSim> sts;
+  std::unique_ptr<TokenSignerSim> signer;
+  DurableObjectNamespace* durable_objects = nullptr;
+  std::unique_ptr<IsolatePorts> ports;
+  std::vector<Isolate*> servers;  // live isolate per server (nullptr: none)
+  std::vector<Rng> server_rng;    // per-server stream: cold starts and lifetimes
+};
+
+struct World::RequestSlot {
+  bool cancelled = false;
+  bool recorded = false;
+  Time start;
+  Arrival arrival;
+  Isolate* isolate = nullptr;
+  bool cold = false;
+  TimerId edge_timer;
+  RequestSlot* next_free = nullptr;
+};
+
+World::World(const WorldConfig& config, std::shared_ptr<const Trace> trace, Strategy& strategy)
+    : config_(config),
+      trace_(std::move(trace)),
+      strategy_(strategy),
+      executor_(queue_),
+      metrics_(Time() + config.warmup, Time() + config.warmup + config.duration, config.interval),
+      colos_(config.colos) {
+  end_ = Time() + config.warmup + config.duration;
+  const uint64_t seed = config.seed;
+  runtime_ = std::make_unique<Runtime>(config.workers.cross_request_waits_cancelled);
+  network_ = std::make_unique<Network>(colos_);
+  sts_ = std::make_unique<StsService>(config.sts, executor_, metrics_, Rng::ForStream(seed, "sts"));
+  kv_store_ = std::make_unique<KvStore>(config.kv, Rng::ForStream(seed, "kv"), metrics_);
+  feed_ = std::make_unique<RevocationFeedSim>(config.revocation, executor_);
+  authority_ = std::make_unique<RevocationAuthority>(config.revocation);
+
+  ColoCacheConfig cache_config = config.cache_api;
+  if (!config.workers.custom_domain) cache_config.enabled = false;
+  for (uint32_t c = 0; c < colos_.size(); ++c) {
+    auto colo = std::make_unique<Colo>();
+    colo->cache = std::make_unique<ColoCacheSim>(cache_config, Rng::ForStream(seed, "cache", c),
+                                                 executor_, metrics_);
+    colo->kv = std::make_unique<KvColoView>(*kv_store_, c, Rng::ForStream(seed, "kv.colo", c),
+                                            executor_);
+    colo->sts = std::make_unique<StsClientSim>(*sts_, colos_.RttToRegion(c, colos_.sts_region()));
+    colo->signer = std::make_unique<TokenSignerSim>(config.sts.signing_cpu, executor_, metrics_,
+                                                    Rng::ForStream(seed, "signer", c));
+    const int servers = colos_.colo(c).servers;
+    colo->servers.assign(servers, nullptr);
+    for (int s = 0; s < servers; ++s) {
+      colo->server_rng.push_back(Rng::ForStream(seed, "isolates", (uint64_t{c} << 20) | s));
+    }
+    colo_state_.push_back(std::move(colo));
+  }
+
+  DurableObjectEnv env;
+  env.sts = [this](uint32_t c) -> StsClient& { return *colo_state_[c]->sts; };
+  env.signer = [this](uint32_t c) -> TokenSigner& { return *colo_state_[c]->signer; };
+  env.kv = [this](uint32_t c) -> KvNamespace& { return *colo_state_[c]->kv; };
+  durable_objects_ = std::make_unique<DurableObjectPlatform>(
+      config.durable_objects, executor_, queue_, *network_, std::move(env),
+      [this](DurableObjectContext& ctx) { return strategy_.NewDurableObject(ctx); },
+      Rng::ForStream(seed, "durable_objects"), metrics_);
+
+  RevocationFeed* feed = config.revocation.events.empty() && config.revocation.feed_outages.empty()
+                             ? nullptr
+                             : feed_.get();
+  for (uint32_t c = 0; c < colos_.size(); ++c) {
+    Colo& colo = *colo_state_[c];
+    colo.durable_objects = &durable_objects_->Namespace(c);
+    colo.ports = std::make_unique<IsolatePorts>(IsolatePorts{
+        executor_, *runtime_, *colo.signer, *colo.sts, *colo.cache, *colo.kv,
+        *colo.durable_objects, feed});
+  }
+  traffic_ = std::make_unique<TrafficGenerator>(config.traffic, colos_, seed, trace_);
+}
+
+World::~World() {
+  // Coroutines still suspended at the end of the run are abandoned with the event queue;
+  // isolates are owned here.
+  for (auto& colo : colo_state_) {
+    for (Isolate*& iso : colo->servers) {
+      if (iso) iso->detached = true;
+    }
+  }
+}
+
+size_t World::live_isolates() const {
+  size_t n = 0;
+  for (const auto& colo : colo_state_) {
+    for (const Isolate* iso : colo->servers) n += iso != nullptr;
+  }
+  return n;
+}
+
+const RunMetrics& World::Run() {
+  traffic_->Start(queue_, end_, this);
+  // Fleet-wide restarts / deploys.
+  std::vector<Duration> restarts = config_.isolates.restarts;
+  if (config_.isolates.restart_interval) {
+    for (Duration t = *config_.isolates.restart_interval; Time() + t < end_;
+         t += *config_.isolates.restart_interval) {
+      restarts.push_back(t);
+    }
+  }
+  for (Duration t : restarts) {
+    if (Time() + t < end_) queue_.Schedule(Time() + t, [this] { RestartFleet(); });
+  }
+  if (strategy_.prewarm_durable_objects()) {
+    const int64_t roles = static_cast<int64_t>(traffic_->role_count());
+    for (int64_t r = 0; r < roles; ++r) {
+      DurableObjectStub& stub =
+          colo_state_[0]->durable_objects->Get(CredentialKey{static_cast<uint32_t>(r), 0});
+      Spawn([](DurableObjectStub& st, uint32_t role) -> Task<void> {
+        DoRequest req;
+        req.key = CredentialKey{role, 0};
+        req.op = 0;
+        co_await st.Fetch(req);
+      }(stub, static_cast<uint32_t>(r)));
+    }
+  }
+  queue_.RunUntil(end_);
+  // Let requests that arrived before the end finish (they are measured by arrival time);
+  // edge timeouts bound this unless they are disabled.
+  const Time drain_limit = end_ + Duration::Hours(1);
+  while (in_flight_ > 0 && queue_.now() <= drain_limit && queue_.Step()) {
+  }
+  FinishAccounting();
+  return metrics_;
+}
+
+void World::FinishAccounting() {
+  for (auto& colo : colo_state_) {
+    colo->cache->FinishExposure(end_);
+    colo->kv->FinishExposure(end_);
+  }
+  kv_store_->FinishExposure(end_);
+  durable_objects_->FinishRun(end_);
+}
+
+void World::RestartFleet() {
+  for (auto& colo : colo_state_) {
+    for (Isolate* iso : colo->servers) {
+      if (iso) Detach(iso);
+    }
+  }
+  durable_objects_->EvictAll(queue_.now());
+}
+
+World::Isolate* World::IsolateFor(const Arrival& a) {
+  Colo& colo = *colo_state_[a.colo];
+  Isolate*& slot = colo.servers[a.server];
+  const Time now = queue_.now();
+  if (slot == nullptr) {
+    Rng& rng = colo.server_rng[a.server];
+    auto* iso = new Isolate();
+    iso->colo = a.colo;
+    iso->server = a.server;
+    iso->ready_at = now + Duration::FromSecondsF(config_.isolates.cold_start.Sample(rng));
+    iso->idle_ttl = Duration::FromSecondsF(config_.isolates.idle_eviction.Sample(rng));
+    std::optional<Duration> life = config_.isolates.max_lifetime;
+    const double u = rng.UniformOpen01();  // always drawn: keeps the stream aligned
+    if (config_.isolates.random_evictions_per_hour > 0) {
+      const Duration random_death =
+          Duration::FromSecondsF(-std::log(u) * 3600 / config_.isolates.random_evictions_per_hour);
+      if (!life || random_death < *life) life = random_death;
+    }
+    iso->provider = strategy_.NewProvider(*colo.ports);
+    if (life) iso->death_timer = queue_.After(*life, [this, iso] { Detach(iso); });
+    slot = iso;
+    ++isolates_created_;
+    if (metrics_.Measuring(now)) {
+      ++metrics_.cold_starts;
+      metrics_.worker_cpu_ms += config_.isolates.cold_start_cpu.millis();
+    }
+  }
+  Isolate* iso = slot;
+  queue_.Cancel(iso->idle_timer);
+  iso->idle_timer = queue_.After(iso->idle_ttl, [this, iso] { Detach(iso); });
+  return iso;
+}
+
+void World::Detach(Isolate* iso) {
+  if (iso->detached) return;
+  iso->detached = true;
+  queue_.Cancel(iso->idle_timer);
+  queue_.Cancel(iso->death_timer);
+  colo_state_[iso->colo]->servers[iso->server] = nullptr;
+  MaybeDestroy(iso);
+}
+
+void World::MaybeDestroy(Isolate* iso) {
+  if (iso->detached && iso->inflight == 0) delete iso;
+}
+
+void World::OnArrival(const Arrival& a) {
+  RequestSlot* s = free_slots_;
+  if (s) {
+    free_slots_ = s->next_free;
+  } else {
+    s = &slots_.emplace_back();
+  }
+  *s = RequestSlot();
+  s->start = queue_.now();
+  s->arrival = a;
+  s->isolate = IsolateFor(a);
+  ++in_flight_;
+  s->cold = s->isolate->ready_at > s->start;
+  ++s->isolate->inflight;
+  if (config_.workers.edge_timeout > Duration()) {
+    s->edge_timer = queue_.After(config_.workers.edge_timeout, [this, s] { OnEdgeTimeout(s); });
+  }
+  Spawn(Serve(s), &s->cancelled);
+}
+
+Task<void> World::Serve(RequestSlot* s) {
+  Isolate* iso = s->isolate;
+  int status = 503;
+  Tier tier = Tier::kNone;
+  Time auth_start = queue_.now();
+  try {
+    if (iso->ready_at > queue_.now()) co_await Sleep(executor_, iso->ready_at - queue_.now());
+    auth_start = queue_.now();
+    const CredentialKey key{s->arrival.role, s->arrival.session};
+    AuthResult r = co_await iso->provider->GetCredentials(AuthRequest{key});
+    status = static_cast<int>(r.status);
+    tier = r.source;
+    const Time now = queue_.now();
+    if (status == 200) {
+      if (!r.credentials.valid() || r.credentials.expiration <= now) {
+        status = 403;
+        if (metrics_.Measuring(s->start)) ++metrics_.expired_credential_uses;
+      } else if (authority_->IsRevoked(key.role, r.credentials, now)) {
+        status = 403;
+        if (metrics_.Measuring(s->start)) ++metrics_.revoked_credential_uses;
+        iso->provider->OnCredentialRejected(key, r.credentials);
+      }
+    }
+  } catch (const RuntimeCancelled&) {
+    status = 500;
+    if (metrics_.Measuring(s->start)) ++metrics_.cancelled_by_runtime;
+  } catch (const RequestCancelled&) {
+    status = 503;  // the edge timeout already answered
+  }
+  if (!s->recorded) {
+    queue_.Cancel(s->edge_timer);
+    Record(s, status, tier, queue_.now() - auth_start);
+  }
+  --iso->inflight;
+  MaybeDestroy(iso);
+  Release(s);
+}
+
+void World::OnEdgeTimeout(RequestSlot* s) {
+  s->cancelled = true;
+  if (metrics_.Measuring(s->start)) ++metrics_.edge_timeouts;
+  Record(s, 503, Tier::kNone, config_.workers.edge_timeout);
+}
+
+void World::Record(RequestSlot* s, int status, Tier tier, Duration auth_latency) {
+  s->recorded = true;
+  if (!metrics_.Measuring(s->start)) return;
+  RunMetrics& m = metrics_;
+  ++m.requests;
+  m.request_series.Add(s->start);
+  m.worker_cpu_ms += config_.workers.cpu_per_request.millis();
+  if (s->cold) ++m.cold_requests;
+  m.auth_latency.Record(std::max<int64_t>(0, auth_latency.nanos()));
+  if (status == 200) {
+    ++m.served_from[static_cast<int>(tier)];
+  } else {
+    ++m.errors[RunMetrics::ErrorIndex(status)];
+    m.error_series.Add(s->start);
+  }
+}
+
+void World::Release(RequestSlot* s) {
+  --in_flight_;
+  s->next_free = free_slots_;
+  free_slots_ = s;
+}
+
+}  // namespace credsim

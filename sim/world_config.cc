@@ -1,0 +1,98 @@
+#include "sim/world_config.h"
+
+#include "fmt/format.h"
+
+namespace credsim {
+namespace {
+
+// Reads a distribution of durations at `key` (absent: keep `*d`).
+void GetDistribution(JsonReader& r, std::string_view key, Distribution* d) {
+  const nlohmann::json* j = r.GetRaw(key);
+  if (!j || !r.ok()) return;
+  auto parsed = ParseDurationDistribution(*j, r.PathOf(key));
+  if (!parsed.ok()) {
+    // The message already starts with the path.
+    const std::string msg(parsed.status().message());
+    const std::string prefix = r.PathOf(key) + ": ";
+    r.Fail(r.PathOf(key), msg.rfind(prefix, 0) == 0 ? msg.substr(prefix.size()) : msg);
+    return;
+  }
+  *d = *parsed;
+}
+
+template <typename F>
+absl::Status Section(JsonReader& parent, std::string_view key, F parse) {
+  JsonReader r = parent.Child(key);
+  if (absl::Status s = parse(r); !s.ok()) return s;
+  return r.Finish();
+}
+
+}  // namespace
+
+absl::Status ParseIsolateConfig(JsonReader& r, IsolateConfig* out) {
+  GetDistribution(r, "cold_start", &out->cold_start);
+  out->cold_start_cpu = r.GetDuration("cold_start_cpu", out->cold_start_cpu);
+  GetDistribution(r, "idle_eviction", &out->idle_eviction);
+  out->random_evictions_per_hour =
+      r.GetNumber("random_evictions_per_hour", out->random_evictions_per_hour, 0, 1e6);
+  out->max_lifetime = r.GetOptionalDuration("max_lifetime");
+  out->restart_interval = r.GetOptionalDuration("restart_interval");
+  if (out->restart_interval && *out->restart_interval <= Duration() && r.ok()) {
+    r.Fail(r.PathOf("restart_interval"), "must be > 0");
+  }
+  if (const nlohmann::json* rs = r.GetRaw("restarts")) {
+    const std::string path = r.PathOf("restarts");
+    if (!rs->is_array()) {
+      r.Fail(path, "expected an array of durations from the start, e.g. [\"6h\", \"30h\"]");
+    } else {
+      for (size_t i = 0; i < rs->size() && r.ok(); ++i) {
+        const auto& v = (*rs)[i];
+        auto d = v.is_string() ? ParseDuration(v.get<std::string>())
+                               : absl::StatusOr<Duration>(absl::InvalidArgumentError(
+                                     "expected a duration string such as \"6h\""));
+        if (!d.ok()) {
+          r.Fail(JsonReader::ElementPath(path, i), std::string(d.status().message()));
+        } else {
+          out->restarts.push_back(*d);
+        }
+      }
+    }
+  }
+  return r.status();
+}
+
+absl::Status ParseWorkerConfig(JsonReader& r, WorkerConfig* out) {
+  out->edge_timeout = r.GetDuration("edge_timeout", out->edge_timeout);
+  out->cross_request_waits_cancelled =
+      r.GetBool("cross_request_waits_cancelled", out->cross_request_waits_cancelled);
+  out->custom_domain = r.GetBool("custom_domain", out->custom_domain);
+  out->cpu_per_request = r.GetDuration("cpu_per_request", out->cpu_per_request);
+  return r.status();
+}
+
+absl::Status ParsePricingConfig(JsonReader& r, PricingConfig* out) {
+  auto get = [&r](const char* key, double* v) { *v = r.GetNumber(key, *v, 0, 1e9); };
+  get("kv_read_per_million", &out->kv_read_per_million);
+  get("kv_write_per_million", &out->kv_write_per_million);
+  get("do_request_per_million", &out->do_request_per_million);
+  get("do_gb_s_per_million", &out->do_gb_s_per_million);
+  get("do_memory_gb", &out->do_memory_gb);
+  get("do_row_write_per_million", &out->do_row_write_per_million);
+  get("workers_request_per_million", &out->workers_request_per_million);
+  get("workers_cpu_ms_per_million", &out->workers_cpu_ms_per_million);
+  return r.status();
+}
+
+absl::Status ParseWorldObject(JsonReader& world, WorldConfig* out) {
+  if (absl::Status s = Section(world, "colos", [&](JsonReader& r) { return ParseColoConfig(r, &out->colos); }); !s.ok()) return s;
+  if (absl::Status s = Section(world, "isolates", [&](JsonReader& r) { return ParseIsolateConfig(r, &out->isolates); }); !s.ok()) return s;
+  if (absl::Status s = Section(world, "workers", [&](JsonReader& r) { return ParseWorkerConfig(r, &out->workers); }); !s.ok()) return s;
+  if (absl::Status s = Section(world, "sts", [&](JsonReader& r) { return ParseStsConfig(r, &out->sts); }); !s.ok()) return s;
+  if (absl::Status s = Section(world, "cache_api", [&](JsonReader& r) { return ParseColoCacheConfig(r, &out->cache_api); }); !s.ok()) return s;
+  if (absl::Status s = Section(world, "kv", [&](JsonReader& r) { return ParseKvConfig(r, &out->kv); }); !s.ok()) return s;
+  if (absl::Status s = Section(world, "durable_objects", [&](JsonReader& r) { return ParseDurableObjectConfig(r, &out->durable_objects); }); !s.ok()) return s;
+  if (absl::Status s = Section(world, "pricing", [&](JsonReader& r) { return ParsePricingConfig(r, &out->pricing); }); !s.ok()) return s;
+  return world.status();
+}
+
+}  // namespace credsim

@@ -1,0 +1,351 @@
+#include "strategies/do_alarm_kv_strategy.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+namespace credsim {
+namespace {
+
+// platform.md §8: the current limits page allows cacheTtl down to 30 s.
+constexpr Duration kMinCacheTtl = Duration::Seconds(30);
+
+std::string_view FallbackName(KvFallback f) {
+  switch (f) {
+    case KvFallback::kDurableObject: return "do";
+    case KvFallback::kSts: return "sts";
+    case KvFallback::kFail: return "fail";
+  }
+  return "do";
+}
+
+CredentialKey CountKey() { return CredentialKey{AlarmKvObject::kDirectoryRole, 0}; }
+CredentialKey DirectoryKey(uint64_t i) {
+  return CredentialKey{AlarmKvObject::kDirectoryRole, static_cast<uint32_t>(i + 1)};
+}
+CredentialKey Unpack(uint64_t packed) {
+  return CredentialKey{static_cast<uint32_t>(packed >> 32), static_cast<uint32_t>(packed)};
+}
+
+}  // namespace
+
+absl::Status ParseDoAlarmKvConfig(JsonReader& r, DoAlarmKvConfig* out) {
+  DoAlarmKvConfig c;
+  // Read every key even after an error so that the accepted-key list stays complete.
+  const absl::Status l1 = ParseL1Config(r, &c.l1);
+  c.alarm_lead = r.GetDuration("alarm_lead", c.alarm_lead);
+  c.failure_rearm = r.GetDuration("failure_rearm", c.failure_rearm);
+  c.cache_ttl = r.GetDuration("cache_ttl", c.cache_ttl);
+  c.kv_min_remaining = r.GetDuration("kv_min_remaining", c.kv_min_remaining);
+  c.kv_expiry_margin = r.GetDuration("kv_expiry_margin", c.kv_expiry_margin);
+  const std::string fallback =
+      r.GetEnum("fallback", std::string(FallbackName(c.fallback)), {"do", "sts", "fail"});
+  c.fallback = fallback == "sts"    ? KvFallback::kSts
+               : fallback == "fail" ? KvFallback::kFail
+                                    : KvFallback::kDurableObject;
+  c.prewarm = r.GetBool("prewarm", c.prewarm);
+  if (r.ok() && c.alarm_lead <= Duration()) r.Fail(r.PathOf("alarm_lead"), "must be > 0");
+  if (r.ok() && c.failure_rearm <= Duration()) {
+    r.Fail(r.PathOf("failure_rearm"), "must be > 0");
+  }
+  if (r.ok() && c.cache_ttl < kMinCacheTtl) {
+    r.Fail(r.PathOf("cache_ttl"), "must be >= 30s (the KV minimum cacheTtl)");
+  }
+  const absl::Status revocation = ParseRevocationOptions(r, &c.revocation);
+  if (!l1.ok()) return l1;
+  if (!r.ok()) return r.status();
+  if (!revocation.ok()) return revocation;
+  *out = c;
+  return absl::OkStatus();
+}
+
+nlohmann::json DoAlarmKvConfigJson(const DoAlarmKvConfig& c) {
+  nlohmann::json j = nlohmann::json::object();
+  L1ConfigToJson(c.l1, &j);
+  j["alarm_lead"] = FormatDuration(c.alarm_lead);
+  j["failure_rearm"] = FormatDuration(c.failure_rearm);
+  j["cache_ttl"] = FormatDuration(c.cache_ttl);
+  j["kv_min_remaining"] = FormatDuration(c.kv_min_remaining);
+  j["kv_expiry_margin"] = FormatDuration(c.kv_expiry_margin);
+  j["fallback"] = std::string(FallbackName(c.fallback));
+  j["prewarm"] = c.prewarm;
+  j["revocation"] = RevocationOptionsJson(c.revocation);
+  return j;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The object.
+
+AlarmKvObject::AlarmKvObject(DurableObjectContext& ctx, const DoAlarmKvConfig& config)
+    : ctx_(ctx),
+      alarm_lead_(config.alarm_lead),
+      failure_rearm_(config.failure_rearm),
+      serve_min_(config.kv_min_remaining),
+      kv_expiry_margin_(config.kv_expiry_margin) {}
+
+Time AlarmKvObject::RefreshTime(const Credentials& c) const {
+  const Time half_life = c.issued_at + (c.expiration - c.issued_at) / 2;
+  return std::max(c.expiration - alarm_lead_, half_life);
+}
+
+bool AlarmKvObject::NeedsRefresh(const Entry& e) const {
+  return !e.current.valid() || ctx_.clock().Now() >= RefreshTime(e.current);
+}
+
+bool AlarmKvObject::Servable(const Credentials& c, uint64_t stale_id) const {
+  return c.valid() && c.id != stale_id && c.expiration > ctx_.clock().Now() + serve_min_;
+}
+
+void AlarmKvObject::Arm() {
+  const Time now = ctx_.clock().Now();
+  std::optional<Time> next;
+  for (const std::unique_ptr<Entry>& e : entries_) {
+    const Time due = e->retry_at            ? *e->retry_at
+                     : e->current.valid()   ? RefreshTime(e->current)
+                                            : now;
+    if (!next || due < *next) next = due;
+  }
+  if (next) ctx_.SetAlarm(std::max(*next, now));
+}
+
+AlarmKvObject::Entry* AlarmKvObject::AddEntry(CredentialKey key) {
+  entries_.push_back(std::make_unique<Entry>());
+  Entry* e = entries_.back().get();
+  e->key = key;
+  index_.emplace(key, e);
+  return e;
+}
+
+Task<void> AlarmKvObject::EnsureDirectory() {
+  if (directory_loaded_) co_return;
+  if (!directory_load_) {
+    directory_load_ = std::make_unique<SharedResult<bool>>(ctx_.clock());
+    Spawn(LoadDirectory());
+  }
+  if (directory_loaded_) co_return;
+  (void)co_await directory_load_->Wait();
+}
+
+Task<void> AlarmKvObject::LoadDirectory() {
+  try {
+    const std::optional<Credentials> count = co_await ctx_.storage().Get(CountKey());
+    const uint64_t n = count ? count->id : 0;
+    persisted_count_ = n;
+    for (uint64_t i = 0; i < n; ++i) {
+      const std::optional<Credentials> record = co_await ctx_.storage().Get(DirectoryKey(i));
+      if (!record) continue;
+      const CredentialKey key = Unpack(record->id);
+      if (index_.contains(key)) continue;
+      Entry* e = AddEntry(key);
+      const std::optional<Credentials> stored = co_await ctx_.storage().Get(key);
+      if (stored) e->current = *stored;
+    }
+  } catch (...) {
+    // Storage failed: continue with what was read (new keys are re-added on demand).
+  }
+  directory_loaded_ = true;
+  directory_load_->Set(true);
+}
+
+Task<AlarmKvObject::Entry*> AlarmKvObject::EntryFor(CredentialKey key) {
+  if (auto it = index_.find(key); it != index_.end()) co_return it->second;
+  Entry* e = AddEntry(key);
+  const uint64_t slot = entries_.size() - 1;
+  Credentials record;
+  record.id = key.packed();
+  co_await ctx_.storage().Put(DirectoryKey(slot), record);
+  persisted_count_ = std::max(persisted_count_, slot + 1);
+  Credentials count;
+  count.id = persisted_count_;
+  co_await ctx_.storage().Put(CountKey(), count);
+  co_return e;
+}
+
+Task<DoResponse> AlarmKvObject::Fetch(const DoRequest& request) {
+  const CredentialKey key = request.key;
+  const uint64_t stale_id = request.stale_id;
+  const uint32_t op = request.op;
+  co_await EnsureDirectory();
+  Entry* e = co_await EntryFor(key);
+  DoResponse r;
+  if (Servable(e->current, stale_id)) {
+    bool rearm = !ctx_.GetAlarm();
+    if (op == kDoOpInit && e->kv_id != e->current.id && !co_await WriteKv(e)) {
+      e->retry_at = ctx_.clock().Now() + failure_rearm_;
+      rearm = true;
+    }
+    if (rearm && !alarm_running_) Arm();
+    r.credentials = e->current;
+    co_return r;
+  }
+  co_return co_await Refresh(e);
+}
+
+Task<DoResponse> AlarmKvObject::Refresh(Entry* e) {
+  if (!e->refresh || e->refresh->ready()) {
+    // A finished SharedResult is replaced: its waiters already hold copies of its value.
+    e->refresh = std::make_unique<SharedResult<DoResponse>>(ctx_.clock());
+    Spawn(RunRefresh(e));
+  }
+  co_return co_await e->refresh->Wait();
+}
+
+Task<bool> AlarmKvObject::WriteKv(Entry* e) {
+  const Credentials c = e->current;
+  const Duration ttl = c.expiration - ctx_.clock().Now() - kv_expiry_margin_;
+  KvStatus status = KvStatus::kInvalidTtl;
+  if (ttl > Duration()) status = co_await ctx_.kv().Put(e->key, c, ttl);
+  if (status != KvStatus::kOk) {
+    ++kv_write_failures_;
+    co_return false;
+  }
+  e->kv_id = c.id;
+  co_return true;
+}
+
+Task<void> AlarmKvObject::RunRefresh(Entry* e) {
+  DoResponse r;
+  try {
+    co_await ctx_.signer().SignJwt(e->key);
+    ++sts_calls_;
+    const StsResult sts = co_await ctx_.sts().AssumeRoleWithWebIdentity(e->key);
+    if (sts.ok()) {
+      co_await ctx_.storage().Put(e->key, sts.credentials);
+      e->current = sts.credentials;
+      e->retry_at.reset();
+      ++refreshes_;
+      if (!co_await WriteKv(e)) e->retry_at = ctx_.clock().Now() + failure_rearm_;
+      r.credentials = sts.credentials;
+    } else {
+      r.status = StatusFor(sts.error);
+      e->retry_at = ctx_.clock().Now() + failure_rearm_;
+    }
+  } catch (...) {
+    r = DoResponse();
+    r.status = FailureStatus::kUnavailable;
+    e->retry_at = ctx_.clock().Now() + failure_rearm_;
+  }
+  if (!alarm_running_) Arm();  // a running alarm handler re-arms once, at its end
+  e->refresh->Set(r);
+}
+
+Task<bool> AlarmKvObject::Alarm() {
+  alarm_running_ = true;
+  bool ok = true;
+  try {
+    co_await EnsureDirectory();
+    for (size_t i = 0; i < entries_.size(); ++i) {  // entries_ may grow meanwhile
+      Entry* e = entries_[i].get();
+      if (NeedsRefresh(*e)) {
+        const DoResponse r = co_await Refresh(e);
+        if (r.status != FailureStatus::kOk) ok = false;
+      } else if (e->kv_id != e->current.id) {
+        if (co_await WriteKv(e)) {
+          e->retry_at.reset();
+        } else {
+          e->retry_at = ctx_.clock().Now() + failure_rearm_;
+          ok = false;
+        }
+      }
+    }
+  } catch (...) {
+    ok = false;
+  }
+  if (!ok) {
+    // Whatever is still due gets a retry time, so Arm() never sets an alarm in the past twice.
+    const Time now = ctx_.clock().Now();
+    for (const std::unique_ptr<Entry>& e : entries_) {
+      if (!e->retry_at && NeedsRefresh(*e)) e->retry_at = now + failure_rearm_;
+    }
+  }
+  alarm_running_ = false;
+  Arm();  // the `finally`: every exit leaves an alarm pending
+  co_return ok;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Request side.
+
+DoAlarmKvProvider::Source::Source(const DoAlarmKvConfig& config, const IsolatePorts& ports,
+                                  const RevocationFilter* filter,
+                                  const RejectedCredentials* rejected)
+    : config_(config),
+      ports_(ports),
+      filter_(filter),
+      rejected_(rejected),
+      sts_(ports.signer, ports.sts) {}
+
+Task<AuthResult> DoAlarmKvProvider::Source::Fetch(CredentialKey key) {
+  uint64_t stale_id = rejected_->Get(key);
+  const KvRead read = co_await ports_.kv.Get(key, config_.cache_ttl);
+  if (read.status == KvStatus::kOk && read.value && read.value->valid()) {
+    const Credentials& c = *read.value;
+    const bool admitted =
+        c.id != stale_id && (filter_ == nullptr || filter_->Admit(key, c));
+    if (admitted && c.expiration > ports_.clock.Now() + config_.kv_min_remaining) {
+      co_return AuthResult{FailureStatus::kOk, c, Tier::kKv};
+    }
+    if (!admitted) stale_id = c.id;  // the object must replace it, not hand it back
+  }
+  ++fallbacks;
+  switch (config_.fallback) {
+    case KvFallback::kFail:
+      co_return AuthResult{FailureStatus::kUnavailable, Credentials(), Tier::kNone};
+    case KvFallback::kSts:
+      co_return co_await sts_.Fetch(key);
+    case KvFallback::kDurableObject:
+      break;
+  }
+  const ObjectAnswer a = co_await AskDurableObject(ports_.durable_objects, ports_.clock, filter_,
+                                                   key, kDoOpGet, stale_id);
+  switch (a.kind) {
+    case ObjectAnswer::Kind::kOk:
+      co_return AuthResult{FailureStatus::kOk, a.credentials, Tier::kDurableObject};
+    case ObjectAnswer::Kind::kNotAdmitted:
+      co_return co_await sts_.Fetch(key);  // a fresh mint is not a cached tier
+    case ObjectAnswer::Kind::kFailed:
+    case ObjectAnswer::Kind::kUnavailable:
+      break;
+  }
+  co_return AuthResult{a.status, Credentials(), Tier::kNone};
+}
+
+DoAlarmKvProvider::DoAlarmKvProvider(const DoAlarmKvConfig& config, const IsolatePorts& ports)
+    : config_(config),
+      filter_(config_.revocation, ports.feed, ports.clock),
+      source_(config_, ports, &filter_, &rejected_),
+      l1_(config_.l1, ports.clock, ports.runtime, source_, &filter_) {}
+
+Task<AuthResult> DoAlarmKvProvider::GetCredentials(const AuthRequest& request) {
+  const CredentialKey key = request.key;
+  if (filter_.poll_due()) co_await filter_.MaybePoll();
+  co_return co_await l1_.Get(key);
+}
+
+void DoAlarmKvProvider::OnCredentialRejected(CredentialKey key, const Credentials& c) {
+  if (!config_.revocation.drop_on_403) return;
+  l1_.EraseIfId(key, c.id);
+  rejected_.Note(key, c.id);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Strategy.
+
+absl::StatusOr<std::unique_ptr<Strategy>> DoAlarmKvStrategy::Create(JsonReader& params) {
+  DoAlarmKvConfig config;
+  absl::Status s = ParseDoAlarmKvConfig(params, &config);
+  if (!s.ok()) return s;
+  s = params.Finish();
+  if (!s.ok()) return s;
+  return std::unique_ptr<Strategy>(std::make_unique<DoAlarmKvStrategy>(config));
+}
+
+std::unique_ptr<CredentialProvider> DoAlarmKvStrategy::NewProvider(IsolatePorts& ports) {
+  return std::make_unique<DoAlarmKvProvider>(config_, ports);
+}
+
+std::unique_ptr<DurableObject> DoAlarmKvStrategy::NewDurableObject(DurableObjectContext& ctx) {
+  return std::make_unique<AlarmKvObject>(ctx, config_);
+}
+
+}  // namespace credsim

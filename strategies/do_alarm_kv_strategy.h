@@ -1,0 +1,206 @@
+// `do_alarm_kv`: a Durable Object per role refreshes the credentials ahead of expiry from its
+// `alarm()` and writes them to Workers KV; the request path reads L1, then KV, and never calls
+// STS while the refresher is healthy (proxy-semantics.md "Durable Object alarm refresh → KV",
+// an ADR; platform.md §8 "DO alarm proactive refresh → KV").
+//
+// JSON params (flat; the L1 keys are those of ParseL1Config):
+//   "variant": "v2", "refresh_lead": "60s", "min_serve": "5s", "claim_timeout": "30s"  (L1)
+//   "alarm_lead": "10m"          the object refreshes at E - alarm_lead
+//   "failure_rearm": "3m"        after a failed alarm the object re-arms itself this far ahead
+//   "cache_ttl": "60s"           KV cacheTtl of request-path reads
+//   "kv_min_remaining": "2m"     a KV value is usable while E > now + kv_min_remaining
+//   "kv_expiry_margin": "2m"     KV expirationTtl = E - now - kv_expiry_margin
+//   "fallback": "do"             KV has nothing usable: "do" (ask the object), "sts", "fail"
+//   "prewarm": true              the deployment calls each role's object at t = 0 (op init)
+//   "revocation": {...}          see strategies/revocation_filter.h
+// The alarm lead is called `alarm_lead` because `refresh_lead` is L1's key.
+#ifndef CREDSIM_STRATEGIES_DO_ALARM_KV_STRATEGY_H_
+#define CREDSIM_STRATEGIES_DO_ALARM_KV_STRATEGY_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "nlohmann/json.hpp"
+#include "sim/json_reader.h"
+#include "sim/task.h"
+#include "sim/time.h"
+#include "strategies/do_singleflight_strategy.h"
+#include "strategies/l1_cache.h"
+#include "strategies/ports.h"
+#include "strategies/revocation_filter.h"
+#include "strategies/strategy.h"
+
+namespace credsim {
+
+enum class KvFallback : uint8_t {
+  kDurableObject,  // ask the role's object (it answers its current credentials or fetches)
+  kSts,            // sign the JWT and call STS from the isolate
+  kFail,           // answer 503
+};
+
+struct DoAlarmKvConfig {
+  L1Config l1;  // proxy-semantics.md: v2 is the current L1
+  // proxy-semantics.md (ADR): the object refreshes 10 minutes before expiry. platform.md §8:
+  // the lead must cover STS latency + the ~2 min alarm retry window + KV propagation (60 s).
+  Duration alarm_lead = Duration::Minutes(10);
+  // Assumption: after a failed refresh the handler re-arms the alarm this far ahead, so the
+  // chain continues after the platform's retries (2+4+...+64 = 126 s, platform.md §9) give
+  // up. Longer than that window so the re-armed alarm never fires inside a retry series.
+  Duration failure_rearm = Duration::Minutes(3);
+  // platform.md §8: KV cacheTtl default 60 s (30 s minimum on the current limits page).
+  Duration cache_ttl = Duration::Seconds(60);
+  // Assumption: a KV value is used only while it has more than 2 min to live, which covers
+  // L1's 60 s refresh lead plus slack for clock skew and AWS-side use.
+  Duration kv_min_remaining = Duration::Minutes(2);
+  // Assumption: KV entries expire 2 min before the credentials (equal to kv_min_remaining, so
+  // KV never returns a value the request path would reject for age).
+  Duration kv_expiry_margin = Duration::Minutes(2);
+  // Assumption: ask the object (it is healthy most of the time and coalesces callers).
+  KvFallback fallback = KvFallback::kDurableObject;
+  // platform.md §8: pre-populate the key before traffic starts (a cached KV miss can hide a
+  // new key for cacheTtl).
+  bool prewarm = true;
+  RevocationOptions revocation;
+};
+
+// Reads the L1 keys and the keys above (caller calls r.Finish()).
+absl::Status ParseDoAlarmKvConfig(JsonReader& r, DoAlarmKvConfig* out);
+nlohmann::json DoAlarmKvConfigJson(const DoAlarmKvConfig& c);
+
+// The object of `do_alarm_kv` (one per role; one entry per CredentialKey it was asked for).
+//
+// Fetch (op kDoOpInit or kDoOpGet): answers its current credential if it is valid, not
+// request.stale_id and E > now + kv_min_remaining; otherwise refreshes (joining a refresh in
+// flight). kDoOpInit also rewrites KV if this instance has not written the current credential.
+// Either op arms the alarm if none is set.
+//
+// Refresh (single-flight per key, Spawned as the object's own work): sign the JWT, call STS,
+// write storage, write KV with expirationTtl = E - now - kv_expiry_margin, then re-arm the alarm;
+// then resolve the joined callers. A refresh is due at RefreshTime = E - alarm_lead, but never
+// before the credential's half-life (so a lead >= half the lifetime cannot make it spin).
+//
+// Alarm(): refreshes every due entry (and retries a failed KV write); returns false if any of it
+// failed, which makes the platform retry after 2 s, 4 s, ... up to 6 times. Re-arming is
+// guaranteed like a `finally`: every exit path of Alarm() (and every refresh) sets the alarm to
+// the earliest of: each entry's RefreshTime, or now + failure_rearm for an entry whose last
+// attempt failed. So after a failure an alarm is always pending failure_rearm ahead, whether
+// the platform keeps retrying (its retries run first; a success re-arms at E - alarm_lead) or
+// stops retrying (or never retries a handler that re-armed itself): the chain cannot die.
+//
+// Memory is lost when the platform evicts the instance, but an alarm fires on a fresh instance,
+// which must know its keys: the object keeps a directory in its own storage under the reserved
+// role kDirectoryRole: {kDirectoryRole, 0}.id = number of keys, {kDirectoryRole, i + 1}.id =
+// CredentialKey::packed() of key i. A fresh instance loads the directory and the stored
+// credentials once (single-flight) before serving or refreshing.
+class AlarmKvObject final : public DurableObject {
+ public:
+  static constexpr uint32_t kDirectoryRole = UINT32_MAX;
+
+  AlarmKvObject(DurableObjectContext& ctx, const DoAlarmKvConfig& config);
+  Task<DoResponse> Fetch(const DoRequest& request) override;
+  Task<bool> Alarm() override;
+
+  int sts_calls() const { return sts_calls_; }
+  int refreshes() const { return refreshes_; }
+  int kv_write_failures() const { return kv_write_failures_; }
+
+ private:
+  struct Entry {
+    CredentialKey key;
+    Credentials current;               // !valid(): none
+    uint64_t kv_id = 0;                // id this instance last wrote to KV successfully
+    std::optional<Time> retry_at;      // set while the last attempt for this key failed
+    std::unique_ptr<SharedResult<DoResponse>> refresh;  // in flight while !ready()
+  };
+
+  Task<void> EnsureDirectory();
+  Task<void> LoadDirectory();
+  Entry* AddEntry(CredentialKey key);
+  Task<Entry*> EntryFor(CredentialKey key);
+  Task<DoResponse> Refresh(Entry* e);
+  Task<void> RunRefresh(Entry* e);
+  Task<bool> WriteKv(Entry* e);
+  Time RefreshTime(const Credentials& c) const;
+  bool NeedsRefresh(const Entry& e) const;
+  bool Servable(const Credentials& c, uint64_t stale_id) const;
+  void Arm();
+
+  DurableObjectContext& ctx_;
+  const Duration alarm_lead_;
+  const Duration failure_rearm_;
+  const Duration serve_min_;
+  const Duration kv_expiry_margin_;
+  std::vector<std::unique_ptr<Entry>> entries_;             // directory order
+  absl::flat_hash_map<CredentialKey, Entry*> index_;        // lookups only
+  bool directory_loaded_ = false;
+  std::unique_ptr<SharedResult<bool>> directory_load_;
+  uint64_t persisted_count_ = 0;
+  bool alarm_running_ = false;
+  int sts_calls_ = 0;
+  int refreshes_ = 0;
+  int kv_write_failures_ = 0;
+};
+
+// Per-isolate provider: poll revocation when due, then L1 (config.l1) whose source reads KV
+// (cacheTtl = cache_ttl) and accepts a value that the revocation filter admits, that AWS has
+// not rejected, and with E > now + kv_min_remaining (source kKv). Otherwise `fallback`: the
+// object (source kDurableObject; passes the rejected KV credential as stale_id; an overloaded
+// or failing platform answers 503), STS (source kSts) or 503.
+class DoAlarmKvProvider final : public CredentialProvider {
+ public:
+  DoAlarmKvProvider(const DoAlarmKvConfig& config, const IsolatePorts& ports);
+  Task<AuthResult> GetCredentials(const AuthRequest& request) override;
+  void OnCredentialRejected(CredentialKey key, const Credentials& c) override;
+
+  const L1Cache& l1() const { return l1_; }
+  int fallbacks() const { return source_.fallbacks; }
+
+ private:
+  class Source final : public CredentialSource {
+   public:
+    Source(const DoAlarmKvConfig& config, const IsolatePorts& ports,
+           const RevocationFilter* filter, const RejectedCredentials* rejected);
+    Task<AuthResult> Fetch(CredentialKey key) override;
+    int fallbacks = 0;
+
+   private:
+    const DoAlarmKvConfig& config_;
+    IsolatePorts ports_;
+    const RevocationFilter* filter_;
+    const RejectedCredentials* rejected_;
+    StsCredentialSource sts_;
+  };
+
+  const DoAlarmKvConfig config_;
+  RevocationFilter filter_;
+  RejectedCredentials rejected_;
+  Source source_;
+  L1Cache l1_;
+};
+
+class DoAlarmKvStrategy final : public Strategy {
+ public:
+  explicit DoAlarmKvStrategy(const DoAlarmKvConfig& config) : config_(config) {}
+  // Reads every parameter and calls params.Finish(); errors name the JSON path.
+  static absl::StatusOr<std::unique_ptr<Strategy>> Create(JsonReader& params);
+
+  std::string_view kind() const override { return "do_alarm_kv"; }
+  nlohmann::json params() const override { return DoAlarmKvConfigJson(config_); }
+  std::unique_ptr<CredentialProvider> NewProvider(IsolatePorts& ports) override;
+  std::unique_ptr<DurableObject> NewDurableObject(DurableObjectContext& ctx) override;
+  bool prewarm_durable_objects() const override { return config_.prewarm; }
+  const DoAlarmKvConfig& config() const { return config_; }
+
+ private:
+  const DoAlarmKvConfig config_;
+};
+
+}  // namespace credsim
+
+#endif  // CREDSIM_STRATEGIES_DO_ALARM_KV_STRATEGY_H_

@@ -1,0 +1,185 @@
+// `do_singleflight`: per-isolate L1 in front of one Durable Object per role that coalesces
+// concurrent fetches (proxy-semantics.md "Durable Object single-flight" and "Durable Object as
+// a unified cache entry": in-flight and cached are two states of one entry, so a thundering
+// herd costs one STS call). Every L1 miss pays the round trip to the object. Platform overload
+// errors are not retried (platform.md §8); `overload_fallback` decides what the request does.
+//
+// JSON params (flat; the L1 keys are those of ParseL1Config):
+//   "variant": "v2", "refresh_lead": "60s", "min_serve": "5s", "claim_timeout": "30s"  (L1)
+//   "do_refresh_lead": "5m"        the object serves its credential while E > now + this
+//   "overload_fallback": "sts"     "sts" (sign + call STS directly) or "fail" (503)
+//   "revocation": {...}            see strategies/revocation_filter.h
+// The object's margin is called `do_refresh_lead` because `refresh_lead` is L1's key.
+#ifndef CREDSIM_STRATEGIES_DO_SINGLEFLIGHT_STRATEGY_H_
+#define CREDSIM_STRATEGIES_DO_SINGLEFLIGHT_STRATEGY_H_
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "nlohmann/json.hpp"
+#include "sim/json_reader.h"
+#include "sim/task.h"
+#include "sim/time.h"
+#include "strategies/l1_cache.h"
+#include "strategies/ports.h"
+#include "strategies/revocation_filter.h"
+#include "strategies/strategy.h"
+
+namespace credsim {
+
+enum class DoOverloadFallback : uint8_t {
+  kFail,  // answer 503
+  kSts,   // sign the JWT and call STS from the isolate
+};
+
+struct DoSingleflightConfig {
+  L1Config l1;  // proxy-semantics.md: v2 is the current L1
+  // The object serves its cached credential while E > now + do_refresh_lead, else it fetches.
+  // Assumption: 5 min, the same margin as the L2 tier of PR #175 (proxy-semantics.md), so a
+  // credential handed out always outlives L1's 60 s refresh lead by minutes (it must be larger
+  // than L1's refresh_lead, or every L1 renewal would find the object's credential too old).
+  Duration do_refresh_lead = Duration::Minutes(5);
+  // platform.md §8: overload errors must not be retried; fall back (e.g. direct STS).
+  DoOverloadFallback overload_fallback = DoOverloadFallback::kSts;
+  RevocationOptions revocation;
+};
+
+// Reads the L1 keys, do_refresh_lead, overload_fallback and revocation (caller calls
+// r.Finish()).
+absl::Status ParseDoSingleflightConfig(JsonReader& r, DoSingleflightConfig* out);
+nlohmann::json DoSingleflightConfigJson(const DoSingleflightConfig& c);
+
+// Durable Object operations (DoRequest.op) of both DO strategies.
+inline constexpr uint32_t kDoOpInit = 0;  // deployment prewarm: make sure credentials exist
+inline constexpr uint32_t kDoOpGet = 1;   // request path: return usable credentials
+
+// The object of `do_singleflight` (one per role; it keeps one entry per CredentialKey it is
+// asked for). Entry states: empty, in flight (a SharedResult in memory), cached (credentials in
+// memory and in storage). Fetch:
+//   - cached, E > now + refresh_lead and id != request.stale_id → answer at once;
+//   - a fetch in flight → join it;
+//   - otherwise start ONE fetch, Spawned as the object's own work (it completes even if the
+//     caller that started it goes away): on a fresh instance (memory lost) it first reads
+//     storage and answers from there if usable; else it signs the JWT and calls STS; on
+//     success it writes storage (after the result arrives; the reply waits until it is
+//     durable, like the output gate), keeps the credential in memory, then resolves every
+//     joined caller. An STS error resolves every joined caller with that status; nothing
+//     negative is cached (the next call fetches again).
+// Answers carry status kOk + credentials, or the STS error's status.
+class SingleflightObject final : public DurableObject {
+ public:
+  SingleflightObject(DurableObjectContext& ctx, Duration refresh_lead);
+  Task<DoResponse> Fetch(const DoRequest& request) override;
+
+  int sts_calls() const { return sts_calls_; }
+  int storage_hits() const { return storage_hits_; }
+
+ private:
+  struct Entry {
+    CredentialKey key;
+    Credentials cached;            // !valid(): none
+    bool storage_checked = false;  // this instance has read storage for the key
+    std::unique_ptr<SharedResult<DoResponse>> fill;  // in flight while !fill->ready()
+  };
+  bool Servable(const Credentials& c, uint64_t stale_id) const;
+  Task<void> Fill(Entry* e, uint64_t stale_id);
+
+  DurableObjectContext& ctx_;
+  const Duration refresh_lead_;
+  absl::flat_hash_map<CredentialKey, std::unique_ptr<Entry>> entries_;  // lookups only
+  int sts_calls_ = 0;
+  int storage_hits_ = 0;
+};
+
+// Request side of a Durable Object call, shared by both DO strategies: asks the key's object
+// (op, stale_id) and applies the isolate's revocation filter to the answer. If the filter
+// rejects the credential, asks once more with stale_id = its id (so the object replaces it) and
+// accepts that answer if the filter admits it or it was issued after the second call was sent
+// (freshly minted, not a cached tier).
+struct ObjectAnswer {
+  enum class Kind : uint8_t {
+    kOk,           // credentials
+    kFailed,       // the object answered an error status (e.g. the STS error)
+    kUnavailable,  // the platform rejected the call (overloaded or other platform error)
+    kNotAdmitted,  // the object only had credentials the revocation filter rejects
+  };
+  Kind kind = Kind::kUnavailable;
+  FailureStatus status = FailureStatus::kUnavailable;
+  Credentials credentials;
+};
+Task<ObjectAnswer> AskDurableObject(DurableObjectNamespace& objects, Clock& clock,
+                                    const RevocationFilter* filter, CredentialKey key,
+                                    uint32_t op, uint64_t stale_id);
+
+// Ids of credentials AWS rejected with 403, per key (filled by OnCredentialRejected when
+// revocation.drop_on_403 is set); passed to the object as stale_id.
+class RejectedCredentials {
+ public:
+  void Note(CredentialKey key, uint64_t id) { ids_.insert_or_assign(key, id); }
+  uint64_t Get(CredentialKey key) const {
+    auto it = ids_.find(key);
+    return it == ids_.end() ? 0 : it->second;
+  }
+
+ private:
+  absl::flat_hash_map<CredentialKey, uint64_t> ids_;
+};
+
+// Per-isolate provider: poll revocation when due, then L1 (config.l1) whose source asks the
+// role's object; overloaded/platform errors follow overload_fallback (kSts results have source
+// kSts, kFail answers 503); results from the object have source kDurableObject.
+class DoSingleflightProvider final : public CredentialProvider {
+ public:
+  DoSingleflightProvider(const DoSingleflightConfig& config, const IsolatePorts& ports);
+  Task<AuthResult> GetCredentials(const AuthRequest& request) override;
+  void OnCredentialRejected(CredentialKey key, const Credentials& c) override;
+
+  const L1Cache& l1() const { return l1_; }
+  int fallbacks() const { return source_.fallbacks; }
+
+ private:
+  class Source final : public CredentialSource {
+   public:
+    Source(const DoSingleflightConfig& config, const IsolatePorts& ports,
+           const RevocationFilter* filter, const RejectedCredentials* rejected);
+    Task<AuthResult> Fetch(CredentialKey key) override;
+    int fallbacks = 0;
+
+   private:
+    const DoSingleflightConfig& config_;
+    IsolatePorts ports_;
+    const RevocationFilter* filter_;
+    const RejectedCredentials* rejected_;
+    StsCredentialSource sts_;
+  };
+
+  const DoSingleflightConfig config_;
+  RevocationFilter filter_;
+  RejectedCredentials rejected_;
+  Source source_;
+  L1Cache l1_;
+};
+
+class DoSingleflightStrategy final : public Strategy {
+ public:
+  explicit DoSingleflightStrategy(const DoSingleflightConfig& config) : config_(config) {}
+  // Reads every parameter and calls params.Finish(); errors name the JSON path.
+  static absl::StatusOr<std::unique_ptr<Strategy>> Create(JsonReader& params);
+
+  std::string_view kind() const override { return "do_singleflight"; }
+  nlohmann::json params() const override { return DoSingleflightConfigJson(config_); }
+  std::unique_ptr<CredentialProvider> NewProvider(IsolatePorts& ports) override;
+  std::unique_ptr<DurableObject> NewDurableObject(DurableObjectContext& ctx) override;
+  const DoSingleflightConfig& config() const { return config_; }
+
+ private:
+  const DoSingleflightConfig config_;
+};
+
+}  // namespace credsim
+
+#endif  // CREDSIM_STRATEGIES_DO_SINGLEFLIGHT_STRATEGY_H_

@@ -1,0 +1,223 @@
+#include "strategies/l1_cache.h"
+
+#include <exception>
+#include <string>
+
+namespace credsim {
+namespace {
+// True for the exceptions by which the runtime abandons a request.
+bool IsCancellation(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const RequestCancelled&) {
+    return true;
+  } catch (const RuntimeCancelled&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+}  // namespace
+
+Task<AuthResult> StsCredentialSource::Fetch(CredentialKey key) {
+  co_await signer_.SignJwt(key);
+  const StsResult r = co_await sts_.AssumeRoleWithWebIdentity(key);
+  AuthResult out;
+  out.source = Tier::kSts;
+  if (!r.ok()) {
+    out.status = StatusFor(r.error);
+    co_return out;
+  }
+  out.credentials = r.credentials;
+  co_return out;
+}
+
+std::string_view L1VariantName(L1Variant v) {
+  switch (v) {
+    case L1Variant::kV0: return "v0";
+    case L1Variant::kV1: return "v1";
+    case L1Variant::kV2: return "v2";
+  }
+  return "v2";
+}
+
+absl::Status ParseL1Config(JsonReader& r, L1Config* out) {
+  L1Config c;
+  const std::string v =
+      r.GetEnum("variant", std::string(L1VariantName(c.variant)), {"v0", "v1", "v2"});
+  c.variant = v == "v0" ? L1Variant::kV0 : v == "v1" ? L1Variant::kV1 : L1Variant::kV2;
+  c.refresh_lead = r.GetDuration("refresh_lead", c.refresh_lead);
+  c.min_serve = r.GetDuration("min_serve", c.min_serve);
+  c.claim_timeout = r.GetDuration("claim_timeout", c.claim_timeout);
+  if (!r.ok()) return r.status();
+  *out = c;
+  return absl::OkStatus();
+}
+
+void L1ConfigToJson(const L1Config& c, nlohmann::json* out) {
+  (*out)["variant"] = std::string(L1VariantName(c.variant));
+  (*out)["refresh_lead"] = FormatDuration(c.refresh_lead);
+  (*out)["min_serve"] = FormatDuration(c.min_serve);
+  (*out)["claim_timeout"] = FormatDuration(c.claim_timeout);
+}
+
+L1Cache::L1Cache(const L1Config& config, Clock& clock, IsolateRuntime& runtime,
+                 CredentialSource& source, const RevocationFilter* filter)
+    : config_(config), clock_(clock), runtime_(runtime), source_(source), filter_(filter) {}
+
+Task<AuthResult> L1Cache::Get(CredentialKey key) {
+  switch (config_.variant) {
+    case L1Variant::kV0: return GetV0(key);
+    case L1Variant::kV1: return GetV1(key);
+    case L1Variant::kV2: break;
+  }
+  return GetV2(key);
+}
+
+L1Cache::Entry* L1Cache::FindAdmitted(CredentialKey key) {
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return nullptr;
+  if (filter_ != nullptr && !filter_->Admit(key, it->second.credentials)) {
+    ++stats_.not_admitted;
+    entries_.erase(it);
+    return nullptr;
+  }
+  return &it->second;
+}
+
+AuthResult L1Cache::Hit(const Entry& e) {
+  ++stats_.hits;
+  return AuthResult{FailureStatus::kOk, e.credentials, Tier::kL1};
+}
+
+void L1Cache::Store(CredentialKey key, const Credentials& c) {
+  entries_.insert_or_assign(key, Entry{c, std::nullopt});
+}
+
+Task<AuthResult> L1Cache::GetV0(CredentialKey key) {
+  if (Entry* e = FindAdmitted(key);
+      e != nullptr && e->credentials.expiration > clock_.Now() + config_.refresh_lead) {
+    co_return Hit(*e);
+  }
+  ++stats_.fetches;
+  AuthResult r = co_await source_.Fetch(key);
+  if (r.status == FailureStatus::kOk) {
+    Store(key, r.credentials);
+  } else {
+    ++stats_.fetch_failures;
+  }
+  co_return r;
+}
+
+void L1Cache::ReleaseLock(CredentialKey key, Lock* lock) {
+  auto it = locks_.find(key);
+  if (it != locks_.end() && it->second == lock) locks_.erase(it);
+  lock->Set(true);  // wakes waiters (they copy the value, so `lock` may die right after)
+}
+
+Task<AuthResult> L1Cache::GetV1(CredentialKey key) {
+  for (;;) {
+    if (Entry* e = FindAdmitted(key);
+        e != nullptr && e->credentials.expiration > clock_.Now() + config_.refresh_lead) {
+      co_return Hit(*e);
+    }
+    auto it = locks_.find(key);
+    if (it == locks_.end()) break;
+    if (runtime_.cross_request_waits_cancelled() || it->second == nullptr) {
+      ++stats_.runtime_cancels;
+      throw RuntimeCancelled();
+    }
+    ++stats_.lock_waits;
+    co_await it->second->Wait();  // then re-check the cache
+  }
+  Lock lock(clock_);
+  locks_.emplace(key, &lock);
+  ++stats_.fetches;
+  AuthResult r;
+  try {
+    r = co_await source_.Fetch(key);
+  } catch (...) {
+    if (IsCancellation(std::current_exception()) && runtime_.cross_request_waits_cancelled()) {
+      // Workers: abandoned code never runs its cleanup, so the key stays locked for good.
+      // `lock` dies with this frame (nobody waits on it on Workers); a null marker remains.
+      locks_[key] = nullptr;
+    } else {
+      // Native: the dropped future (or the error path) releases the guard.
+      if (!IsCancellation(std::current_exception())) ++stats_.fetch_failures;
+      ReleaseLock(key, &lock);
+    }
+    throw;
+  }
+  if (r.status == FailureStatus::kOk) {
+    Store(key, r.credentials);
+  } else {
+    ++stats_.fetch_failures;
+  }
+  ReleaseLock(key, &lock);
+  co_return r;
+}
+
+Task<AuthResult> L1Cache::GetV2(CredentialKey key) {
+  const Time now = clock_.Now();
+  bool claimed = false;
+  if (Entry* e = FindAdmitted(key); e != nullptr) {
+    const Time expiration = e->credentials.expiration;
+    if (expiration > now + config_.refresh_lead) co_return Hit(*e);
+    if (e->renewing_since && now < *e->renewing_since + config_.claim_timeout &&
+        expiration > now + config_.min_serve) {
+      ++stats_.stale_hits;
+      co_return Hit(*e);
+    }
+    e->renewing_since = now;
+    claimed = true;
+  }
+  ++stats_.fetches;
+  AuthResult r;
+  try {
+    r = co_await source_.Fetch(key);
+  } catch (...) {
+    // A cancelled claimant leaves the claim pinned until claim_timeout (abandoned code never
+    // releases it); any other failure releases it.
+    if (!IsCancellation(std::current_exception())) {
+      ++stats_.fetch_failures;
+      if (claimed) ReleaseClaim(key);
+    }
+    throw;
+  }
+  if (r.status == FailureStatus::kOk) {
+    Store(key, r.credentials);
+  } else {
+    ++stats_.fetch_failures;
+    if (claimed) ReleaseClaim(key);
+  }
+  co_return r;
+}
+
+void L1Cache::ReleaseClaim(CredentialKey key) {
+  if (auto it = entries_.find(key); it != entries_.end()) it->second.renewing_since.reset();
+}
+
+bool L1Cache::Erase(CredentialKey key) { return entries_.erase(key) > 0; }
+
+bool L1Cache::EraseIfId(CredentialKey key, uint64_t credential_id) {
+  auto it = entries_.find(key);
+  if (it == entries_.end() || it->second.credentials.id != credential_id) return false;
+  entries_.erase(it);
+  return true;
+}
+
+std::optional<Credentials> L1Cache::Peek(CredentialKey key) const {
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return std::nullopt;
+  return it->second.credentials;
+}
+
+std::optional<Time> L1Cache::claim(CredentialKey key) const {
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return std::nullopt;
+  return it->second.renewing_since;
+}
+
+bool L1Cache::locked(CredentialKey key) const { return locks_.contains(key); }
+
+}  // namespace credsim

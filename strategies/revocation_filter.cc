@@ -1,0 +1,83 @@
+#include "strategies/revocation_filter.h"
+
+#include <algorithm>
+
+namespace credsim {
+
+absl::Status ParseRevocationOptions(JsonReader& params, RevocationOptions* out) {
+  RevocationOptions o;
+  JsonReader r = params.Child("revocation");
+  o.enabled = r.GetBool("enabled", o.enabled);
+  o.poll_interval = r.GetDuration("poll_interval", o.poll_interval);
+  o.disconnect_threshold = r.GetDuration("disconnect_threshold", o.disconnect_threshold);
+  o.drop_on_403 = r.GetBool("drop_on_403", o.drop_on_403);
+  if (r.ok() && o.poll_interval <= Duration()) {
+    r.Fail(r.PathOf("poll_interval"), "must be > 0");
+  }
+  absl::Status s = r.Finish();
+  if (!s.ok()) return s;
+  *out = o;
+  return absl::OkStatus();
+}
+
+nlohmann::json RevocationOptionsJson(const RevocationOptions& o) {
+  return nlohmann::json{{"enabled", o.enabled},
+                        {"poll_interval", FormatDuration(o.poll_interval)},
+                        {"disconnect_threshold", FormatDuration(o.disconnect_threshold)},
+                        {"drop_on_403", o.drop_on_403}};
+}
+
+RevocationFilter::RevocationFilter(const RevocationOptions& options, RevocationFeed* feed,
+                                   Clock& clock)
+    : options_(options),
+      feed_(feed),
+      clock_(clock),
+      active_(options.enabled && feed != nullptr),
+      last_success_(clock.Now()) {}
+
+bool RevocationFilter::poll_due() const {
+  if (!active_ || polling_) return false;
+  return !last_attempt_ || clock_.Now() - *last_attempt_ >= options_.poll_interval;
+}
+
+Task<void> RevocationFilter::MaybePoll() {
+  if (!poll_due()) co_return;
+  polling_ = true;
+  last_attempt_ = clock_.Now();
+  ++polls_;
+  RevocationPoll p;
+  try {
+    p = co_await feed_->Poll(cursor_);
+  } catch (...) {
+    // The polling request was cancelled: the poll is abandoned; the next one retries.
+    polling_ = false;
+    throw;
+  }
+  polling_ = false;
+  if (!p.ok) {
+    ++failed_polls_;
+    co_return;
+  }
+  cursor_ = p.cursor;
+  last_success_ = clock_.Now();
+  for (const RevocationEvent& e : p.events) {
+    if (e.role == RevocationEvent::kAllRoles) {
+      all_roles_before_ = all_roles_before_ ? std::max(*all_roles_before_, e.revoked_before)
+                                            : e.revoked_before;
+    } else {
+      auto [it, inserted] = role_before_.try_emplace(e.role, e.revoked_before);
+      if (!inserted) it->second = std::max(it->second, e.revoked_before);
+    }
+  }
+}
+
+bool RevocationFilter::Admit(CredentialKey key, const Credentials& c) const {
+  if (!active_) return true;
+  if (clock_.Now() - last_success_ > options_.disconnect_threshold) return false;
+  if (all_roles_before_ && c.issued_at < *all_roles_before_) return false;
+  auto it = role_before_.find(key.role);
+  if (it != role_before_.end() && c.issued_at < it->second) return false;
+  return true;
+}
+
+}  // namespace credsim

@@ -1,0 +1,85 @@
+// Revocation feed option usable with any strategy (Fly.io tkdb pattern, proxy-semantics.md
+// "Verification cache with revocation feed"): caches poll the authority's revocation feed every
+// `poll_interval` and drop revoked entries; past `disconnect_threshold` without a successful
+// poll they serve nothing cached (fail closed). Optionally a credential whose use fails with
+// 403 is dropped from L1 (`drop_on_403`, applied by the provider's OnCredentialRejected).
+//
+// JSON (child "revocation" of a strategy's params):
+//   "revocation": {"enabled": false, "poll_interval": "30s", "disconnect_threshold": "5m",
+//                  "drop_on_403": false}
+#ifndef CREDSIM_STRATEGIES_REVOCATION_FILTER_H_
+#define CREDSIM_STRATEGIES_REVOCATION_FILTER_H_
+
+#include <cstdint>
+#include <optional>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "nlohmann/json.hpp"
+#include "sim/json_reader.h"
+#include "sim/task.h"
+#include "sim/time.h"
+#include "strategies/ports.h"
+
+namespace credsim {
+
+struct RevocationOptions {
+  bool enabled = false;  // assumption: off by default (the real proxy has no feed)
+  // Assumption (tkdb-like); sweep it. Bounds how long a revoked credential stays servable.
+  Duration poll_interval = Duration::Seconds(30);
+  // Assumption; past this age of the last successful poll nothing cached is served.
+  Duration disconnect_threshold = Duration::Minutes(5);
+  // Drop the L1 entry when AWS rejects its credentials with 403.
+  bool drop_on_403 = false;
+};
+
+// Reads the child object "revocation" of `params` (absent → defaults). Unknown keys inside it
+// are reported by the child reader's error (surfacing in params.Finish()).
+absl::Status ParseRevocationOptions(JsonReader& params, RevocationOptions* out);
+nlohmann::json RevocationOptionsJson(const RevocationOptions& o);
+
+// Per-isolate view of the revocation feed. Workers isolates have no background timers, so
+// polling happens lazily on the request path: MaybePoll() polls when `poll_interval` has passed
+// since the last poll attempt (the first call always polls) and no poll is in flight;
+// concurrent callers do not wait for an in-flight poll. Admit() decides whether a cached
+// credential may be served. When disabled or `feed` is null, MaybePoll does nothing and Admit
+// always returns true. Memory is O(roles revoked).
+class RevocationFilter {
+ public:
+  RevocationFilter(const RevocationOptions& options, RevocationFeed* feed, Clock& clock);
+  RevocationFilter(const RevocationFilter&) = delete;
+  RevocationFilter& operator=(const RevocationFilter&) = delete;
+
+  bool active() const { return active_; }
+  // True when a MaybePoll() call would poll now (cheap; lets callers skip the coroutine).
+  bool poll_due() const;
+  Task<void> MaybePoll();
+
+  // False if a seen revocation event covers `c` (event role == key.role or kAllRoles, and
+  // c.issued_at < revoked_before), or if the last successful poll is older than
+  // disconnect_threshold (fail closed). The construction instant counts as a successful poll,
+  // so a fresh isolate may serve cached tiers until its first poll resolves.
+  bool Admit(CredentialKey key, const Credentials& c) const;
+
+  const RevocationOptions& options() const { return options_; }
+  int polls() const { return polls_; }
+  int failed_polls() const { return failed_polls_; }
+
+ private:
+  const RevocationOptions options_;
+  RevocationFeed* const feed_;
+  Clock& clock_;
+  const bool active_;
+  bool polling_ = false;
+  std::optional<Time> last_attempt_;
+  Time last_success_;
+  uint64_t cursor_ = 0;
+  std::optional<Time> all_roles_before_;
+  absl::flat_hash_map<uint32_t, Time> role_before_;
+  int polls_ = 0;
+  int failed_polls_ = 0;
+};
+
+}  // namespace credsim
+
+#endif  // CREDSIM_STRATEGIES_REVOCATION_FILTER_H_

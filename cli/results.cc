@@ -136,9 +136,9 @@ nlohmann::json ScenarioResult(const Scenario& scenario, std::vector<nlohmann::js
   j["description"] = scenario.description;
   j["claim"] = scenario.claim;
   j["seed"] = scenario.world.seed;
-  j["duration_s"] = scenario.world.duration.seconds();
-  j["warmup_s"] = scenario.world.warmup.seconds();
-  j["timeseries_interval_s"] = scenario.world.interval.seconds();
+  j["duration_s"] = Round(scenario.world.duration.seconds(), 3);
+  j["warmup_s"] = Round(scenario.world.warmup.seconds(), 3);
+  j["timeseries_interval_s"] = Round(scenario.world.interval.seconds(), 3);
   j["strategies"] = std::move(strategies);
   return j;
 }

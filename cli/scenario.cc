@@ -128,6 +128,12 @@ absl::StatusOr<Scenario> ParseScenario(const nlohmann::json& j, const std::strin
 
   // Cross-field checks.
   const size_t colos = w.colos.list.empty() ? static_cast<size_t>(w.colos.count) : w.colos.list.size();
+  if (w.durable_objects.placement == DurableObjectPlacement::kHint &&
+      w.durable_objects.location_colo >= colos) {
+    return absl::InvalidArgumentError(fmt::format(
+        "world.durable_objects.location_colo: colo {} does not exist; expected 0..{}",
+        w.durable_objects.location_colo, colos - 1));
+  }
   for (size_t i = 0; i < w.traffic.failovers.size(); ++i) {
     const auto& f = w.traffic.failovers[i];
     for (auto [field, v] : {std::pair{"from", f.from}, std::pair{"to", f.to}}) {

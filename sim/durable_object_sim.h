@@ -140,10 +140,6 @@ class DurableObjectPlatform {
   class Context;
   class Stub;
   class NamespaceImpl;
-  friend class Storage;
-  friend class Context;
-  friend class Stub;
-  friend class NamespaceImpl;
 
   Object& ObjectFor(CredentialKey key, uint32_t caller_colo);
   const Object* FindObject(CredentialKey key) const;

@@ -122,11 +122,13 @@ World::World(const WorldConfig& config, std::shared_ptr<const Trace> trace, Stra
 }
 
 World::~World() {
-  // Coroutines still suspended at the end of the run are abandoned with the event queue;
-  // isolates are owned here.
+  // Live isolates are owned here. After Run() drains, none has requests in flight; if the
+  // drain limit cut some off, their suspended coroutines are abandoned with the queue and
+  // never resume, so deleting the isolate is safe either way.
   for (auto& colo : colo_state_) {
     for (Isolate*& iso : colo->servers) {
-      if (iso) iso->detached = true;
+      delete iso;
+      iso = nullptr;
     }
   }
 }

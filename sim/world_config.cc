@@ -11,10 +11,16 @@ void GetDistribution(JsonReader& r, std::string_view key, Distribution* d) {
   if (!j || !r.ok()) return;
   auto parsed = ParseDurationDistribution(*j, r.PathOf(key));
   if (!parsed.ok()) {
-    // The message already starts with the path.
+    // The message starts with the path of the offending value (possibly below `key`).
     const std::string msg(parsed.status().message());
-    const std::string prefix = r.PathOf(key) + ": ";
-    r.Fail(r.PathOf(key), msg.rfind(prefix, 0) == 0 ? msg.substr(prefix.size()) : msg);
+    const std::string path = r.PathOf(key);
+    const size_t from = msg.compare(0, path.size(), path) == 0 ? path.size() : 0;
+    const size_t colon = msg.find(": ", from);
+    if (colon == std::string::npos) {
+      r.Fail(path, msg);
+    } else {
+      r.Fail(msg.substr(0, colon), msg.substr(colon + 2));
+    }
     return;
   }
   *d = *parsed;

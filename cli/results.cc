@@ -60,7 +60,6 @@ nlohmann::json StrategyResult(const StrategySpec& spec, const nlohmann::json& ap
   for (const auto& [v, f] : h.Cdf(200)) cdf.push_back({Round(Ms(v)), Round(f, 9)});
   r["auth_latency_cdf_ms"] = cdf;
 
-  const double ok = static_cast<double>(m.requests - failed);
   nlohmann::json served;
   for (int t = 0; t < kTierCount; ++t) {
     served[std::string(TierName(static_cast<Tier>(t)))] = m.served_from[t];
@@ -79,7 +78,6 @@ nlohmann::json StrategyResult(const StrategySpec& spec, const nlohmann::json& ap
   r["revoked_credential_uses"] = m.revoked_credential_uses;
   r["cancelled_by_runtime"] = m.cancelled_by_runtime;
   r["edge_timeouts"] = m.edge_timeouts;
-  (void)ok;
 
   const PricingConfig& p = world.pricing;
   const double kv_reads = m.kv_reads * p.kv_read_per_million * 1e-6;

@@ -1,5 +1,7 @@
 #include "sim/distribution.h"
 
+#include "sim/json_reader.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -511,6 +513,26 @@ json ToJson(const Distribution& d) {
     }
   }
   return nullptr;
+}
+
+void ReadDurationDistribution(JsonReader& r, std::string_view key, Distribution* out) {
+  const nlohmann::json* j = r.GetRaw(key);
+  if (j == nullptr || !r.ok()) return;
+  const std::string path = r.PathOf(key);
+  absl::StatusOr<Distribution> d = ParseDurationDistribution(*j, path);
+  if (d.ok()) {
+    *out = *std::move(d);
+    return;
+  }
+  // The message is "<path at or below `path`>: <problem>"; split it so the path is named once.
+  const std::string msg(d.status().message());
+  const size_t from = msg.compare(0, path.size(), path) == 0 ? path.size() : 0;
+  const size_t colon = msg.find(": ", from);
+  if (colon == std::string::npos) {
+    r.Fail(path, msg);
+  } else {
+    r.Fail(msg.substr(0, colon), msg.substr(colon + 2));
+  }
 }
 
 }  // namespace credsim

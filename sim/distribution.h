@@ -17,8 +17,11 @@
 #include "absl/status/statusor.h"
 #include "nlohmann/json_fwd.hpp"
 #include "sim/random.h"
+#include "sim/time.h"
 
 namespace credsim {
+
+class JsonReader;
 
 // The standard normal quantile function Phi^-1(p): Acklam's rational approximation refined by
 // one Halley step, accurate to ~1e-9 relative (usually better) over (0, 1). Returns -inf for
@@ -129,6 +132,15 @@ absl::StatusOr<Distribution> ParseNumberDistribution(const nlohmann::json& j,
 // {"lognormal": {"median": 0.15, "p99": 1.0}}. A Constant becomes {"constant": v}. An Empirical
 // whose points lack p=0 or p=1 is emitted as is and does not parse back.
 nlohmann::json ToJson(const Distribution& d);
+
+// Reads the duration distribution at `key` of `r` (absent: `*out` unchanged). A parse error
+// is reported through `r` at the path of the offending value, named once.
+void ReadDurationDistribution(JsonReader& r, std::string_view key, Distribution* out);
+
+// One sample of a duration distribution (values in seconds).
+inline Duration SampleDuration(const Distribution& d, Rng& rng) {
+  return Duration::FromSecondsF(d.Sample(rng));
+}
 
 }  // namespace credsim
 

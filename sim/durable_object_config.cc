@@ -3,31 +3,6 @@
 #include <string>
 
 namespace credsim {
-namespace {
-
-// Reads an optional duration distribution at `key` into `*out`. ParseDurationDistribution's
-// message already starts with the full JSON path ("<path>: <problem>"), so it is split there
-// to keep JsonReader's "<path>: <message>" shape without repeating the path.
-void ReadDistribution(JsonReader& r, std::string_view key, Distribution* out) {
-  const nlohmann::json* j = r.GetRaw(key);
-  if (j == nullptr || !r.ok()) return;
-  const std::string path = r.PathOf(key);
-  absl::StatusOr<Distribution> d = ParseDurationDistribution(*j, path);
-  if (d.ok()) {
-    *out = *d;
-    return;
-  }
-  const std::string message(d.status().message());
-  const size_t sep = message.find(": ");
-  if (sep == std::string::npos) {
-    r.Fail(path, message);
-  } else {
-    r.Fail(message.substr(0, sep), message.substr(sep + 2));
-  }
-}
-
-}  // namespace
-
 absl::Status ParseDurableObjectConfig(JsonReader& r, DurableObjectConfig* out) {
   const std::string placement =
       r.GetEnum("placement",
@@ -37,8 +12,8 @@ absl::Status ParseDurableObjectConfig(JsonReader& r, DurableObjectConfig* out) {
       placement == "hint" ? DurableObjectPlacement::kHint : DurableObjectPlacement::kFirstCaller;
   out->location_colo =
       static_cast<uint32_t>(r.GetInt("location_colo", out->location_colo, 0, 1000000));
-  ReadDistribution(r, "service_time", &out->service_time);
-  ReadDistribution(r, "storage_latency", &out->storage_latency);
+  ReadDurationDistribution(r, "service_time", &out->service_time);
+  ReadDurationDistribution(r, "storage_latency", &out->storage_latency);
   out->soft_limit_rps = r.GetNumber("soft_limit_rps", out->soft_limit_rps, 0.001, 1e9);
   out->max_queue = static_cast<int>(r.GetInt("max_queue", out->max_queue, 0, 1000000000));
   const Duration idle = r.GetDuration("evict_after_idle", out->evict_after_idle);

@@ -15,30 +15,6 @@ Time SaturatingAdd(Time t, Duration d) {
   return t + d;
 }
 
-Duration SampleDuration(const Distribution& d, Rng& rng) {
-  return Duration::FromSecondsF(d.Sample(rng));
-}
-
-// Reads the duration distribution at `key` (absent: `*out` unchanged). The parser's message
-// starts with the JSON path of the offending value; it is split off so that JsonReader
-// reports "<path>: <problem>" exactly once.
-void ReadDurationDistribution(JsonReader& r, std::string_view key, Distribution* out) {
-  const nlohmann::json* j = r.GetRaw(key);
-  if (j == nullptr || !r.ok()) return;
-  absl::StatusOr<Distribution> d = ParseDurationDistribution(*j, r.PathOf(key));
-  if (!d.ok()) {
-    const std::string msg(d.status().message());
-    const size_t colon = msg.find(": ");
-    if (colon == std::string::npos) {
-      r.Fail(r.PathOf(key), msg);
-    } else {
-      r.Fail(msg.substr(0, colon), msg.substr(colon + 2));
-    }
-    return;
-  }
-  *out = *std::move(d);
-}
-
 KvRead NoValue(KvStatus s) { return KvRead{.status = s, .value = std::nullopt}; }
 
 // Uniform in the open interval (0, 1) from a 64-bit hash (as Rng::UniformOpen01).

@@ -14,29 +14,10 @@ namespace {
 // Longest latency or stall drawn (about 31 years): keeps Time arithmetic far from overflow.
 constexpr double kMaxDrawSeconds = 1e9;
 
-// Reports a status from ParseDurationDistribution, whose message is "<path>: <problem>" with
-// a path at or below `path`, through `r` without repeating the path.
-void FailWithStatus(JsonReader& r, const std::string& path, const absl::Status& s) {
-  const std::string msg(s.message());
-  const size_t from = msg.compare(0, path.size(), path) == 0 ? path.size() : 0;
-  const size_t colon = msg.find(": ", from);
-  if (colon == std::string::npos) {
-    r.Fail(path, msg);
-  } else {
-    r.Fail(msg.substr(0, colon), msg.substr(colon + 2));
-  }
-}
-
 Distribution GetDistribution(JsonReader& r, std::string_view key, const Distribution& def) {
-  const nlohmann::json* j = r.GetRaw(key);
-  if (j == nullptr || !r.ok()) return def;
-  const std::string path = r.PathOf(key);
-  absl::StatusOr<Distribution> d = ParseDurationDistribution(*j, path);
-  if (!d.ok()) {
-    FailWithStatus(r, path, d.status());
-    return def;
-  }
-  return *std::move(d);
+  Distribution d = def;
+  ReadDurationDistribution(r, key, &d);
+  return d;
 }
 
 void ParseRetries(JsonReader& r, StsRetryConfig* out) {

@@ -5,27 +5,6 @@
 namespace credsim {
 namespace {
 
-// Reads a distribution of durations at `key` (absent: keep `*d`).
-void GetDistribution(JsonReader& r, std::string_view key, Distribution* d) {
-  const nlohmann::json* j = r.GetRaw(key);
-  if (!j || !r.ok()) return;
-  auto parsed = ParseDurationDistribution(*j, r.PathOf(key));
-  if (!parsed.ok()) {
-    // The message starts with the path of the offending value (possibly below `key`).
-    const std::string msg(parsed.status().message());
-    const std::string path = r.PathOf(key);
-    const size_t from = msg.compare(0, path.size(), path) == 0 ? path.size() : 0;
-    const size_t colon = msg.find(": ", from);
-    if (colon == std::string::npos) {
-      r.Fail(path, msg);
-    } else {
-      r.Fail(msg.substr(0, colon), msg.substr(colon + 2));
-    }
-    return;
-  }
-  *d = *parsed;
-}
-
 template <typename F>
 absl::Status Section(JsonReader& parent, std::string_view key, F parse) {
   JsonReader r = parent.Child(key);
@@ -36,9 +15,9 @@ absl::Status Section(JsonReader& parent, std::string_view key, F parse) {
 }  // namespace
 
 absl::Status ParseIsolateConfig(JsonReader& r, IsolateConfig* out) {
-  GetDistribution(r, "cold_start", &out->cold_start);
+  ReadDurationDistribution(r, "cold_start", &out->cold_start);
   out->cold_start_cpu = r.GetDuration("cold_start_cpu", out->cold_start_cpu);
-  GetDistribution(r, "idle_eviction", &out->idle_eviction);
+  ReadDurationDistribution(r, "idle_eviction", &out->idle_eviction);
   out->random_evictions_per_hour =
       r.GetNumber("random_evictions_per_hour", out->random_evictions_per_hour, 0, 1e6);
   out->max_lifetime = r.GetOptionalDuration("max_lifetime");

@@ -26,11 +26,16 @@ absl::StatusOr<nlohmann::json> RunScenario(const Scenario& scenario, const RunOp
     for (size_t i = next++; i < n; i = next++) {
       const StrategySpec& spec = scenario.strategies[i];
       try {
-        const StrategyRegistration* reg = FindStrategy(spec.kind);
         JsonReader params(spec.params, fmt::format("strategies[{}].params", i));
-        auto strategy = reg ? reg->create(params)
-                            : absl::StatusOr<std::unique_ptr<Strategy>>(
-                                  absl::InvalidArgumentError("unknown strategy " + spec.kind));
+        absl::StatusOr<std::unique_ptr<Strategy>> strategy;
+        if (options.create_strategy) {
+          strategy = options.create_strategy(spec, params);
+        } else {
+          const StrategyRegistration* reg = FindStrategy(spec.kind);
+          strategy = reg ? reg->create(params)
+                         : absl::StatusOr<std::unique_ptr<Strategy>>(
+                               absl::InvalidArgumentError("unknown strategy " + spec.kind));
+        }
         if (!strategy.ok()) {
           errors[i] = strategy.status();
           continue;
@@ -39,6 +44,11 @@ absl::StatusOr<nlohmann::json> RunScenario(const Scenario& scenario, const RunOp
         const auto t0 = std::chrono::steady_clock::now();
         World world(scenario.world, scenario.trace, **strategy);
         const RunMetrics& m = world.Run();
+        if (world.failed()) {
+          errors[i] = absl::InternalError(
+              fmt::format("strategy {}: {}", spec.name, world.failure_message()));
+          continue;
+        }
         results[i] = StrategyResult(spec, (*strategy)->params(), m, scenario.world);
         if (options.progress) {
           const double secs =

@@ -5,17 +5,30 @@
 #ifndef CREDSIM_CLI_RUNNER_H_
 #define CREDSIM_CLI_RUNNER_H_
 
+#include <functional>
+#include <memory>
+
 #include "absl/status/statusor.h"
 #include "cli/scenario.h"
 #include "nlohmann/json.hpp"
+#include "sim/json_reader.h"
+#include "strategies/strategy.h"
 
 namespace credsim {
+
+using StrategyCreator =
+    std::function<absl::StatusOr<std::unique_ptr<Strategy>>(const StrategySpec&, JsonReader&)>;
 
 struct RunOptions {
   int threads = 2;
   bool progress = false;  // one line per finished strategy on stderr
+  // Builds a strategy from its spec; empty: the registry (tests inject strategies here).
+  StrategyCreator create_strategy;
 };
 
+// A strategy whose run fails (invalid parameters, or an exception escaping a coroutine of the
+// simulation: see World) makes the whole call fail with a message naming it:
+// "strategy <name>: <what>". Nothing is returned for the other strategies then.
 absl::StatusOr<nlohmann::json> RunScenario(const Scenario& scenario, const RunOptions& options);
 
 }  // namespace credsim

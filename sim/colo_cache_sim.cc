@@ -72,7 +72,7 @@ Task<CacheMatch> ColoCacheSim::Match(CredentialKey key) {
   co_return CacheMatch{.value = e.value};
 }
 
-Task<void> ColoCacheSim::Put(CredentialKey key, const Credentials& value, Duration ttl) {
+Task<void> ColoCacheSim::Put(CredentialKey key, Credentials value, Duration ttl) {
   const Credentials v = value;  // copy before the first suspension
   if (!config_.enabled) {
     if (metrics_.Measuring(executor_.Now())) ++metrics_.cache_puts;

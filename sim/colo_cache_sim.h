@@ -78,7 +78,7 @@ class ColoCacheSim final : public ColoCache {
 
   bool enabled() const override { return config_.enabled; }
   Task<CacheMatch> Match(CredentialKey key) override;
-  Task<void> Put(CredentialKey key, const Credentials& value, Duration ttl) override;
+  Task<void> Put(CredentialKey key, Credentials value, Duration ttl) override;
 
   // Adds the exposure of entries still live at `end` (typically the end of the run).
   void FinishExposure(Time end);

@@ -17,7 +17,9 @@ namespace credsim {
 //    holding the gate. Waiters are served strictly in arrival order: Unlock() hands the gate
 //    directly to the oldest waiter, so a newcomer can never overtake the queue.
 //  - Waiting does not observe cancellation (the platform only locks from its own roots).
-//  - Waiters are intrusive nodes in the waiters' frames: no allocation.
+//  - Waiters are intrusive nodes in the waiters' frames: no allocation. A waiter's frame may
+//    be destroyed at teardown (Executor::DestroyRoots) while queued; the gate is then dead
+//    too and is never unlocked again.
 //  - Unlock() must be called exactly once per completed Lock().
 class DurableObjectInputGate {
  public:
@@ -35,7 +37,9 @@ class DurableObjectInputGate {
       gate->held_ = true;  // open implies an empty queue (Unlock hands over directly)
       return true;
     }
-    void await_suspend(std::coroutine_handle<> h) noexcept {
+    template <typename P>
+    void await_suspend(std::coroutine_handle<P> h) noexcept {
+      internal::BindRoot(h, gate->executor_);  // a root waiting here is owned by the executor
       handle = h;
       if (gate->tail_) gate->tail_->next = this; else gate->head_ = this;
       gate->tail_ = this;
@@ -69,6 +73,8 @@ class DurableObjectInputGate {
 };
 
 // Holds `gate` for `d` (waiting for it first): one CPU or storage segment of the object.
+// `gate` and `executor` are references to long-lived objects (the object's gate, the world's
+// executor), which outlive the coroutine; `d` is a value.
 inline Task<void> HoldInputGate(DurableObjectInputGate& gate, Executor& executor, Duration d) {
   co_await gate.Lock();
   try {

@@ -19,8 +19,8 @@ class DurableObjectPlatform::Storage final : public DurableStorage {
   Task<std::optional<Credentials>> Get(CredentialKey key) override {
     return p_->StorageGet(o_, key);
   }
-  Task<void> Put(CredentialKey key, const Credentials& value) override {
-    return p_->StoragePut(o_, key, value);  // copied into the coroutine frame
+  Task<void> Put(CredentialKey key, Credentials value) override {
+    return p_->StoragePut(o_, key, value);  // by value into the coroutine frame
   }
 
  private:
@@ -120,7 +120,7 @@ class DurableObjectPlatform::Stub final : public DurableObjectStub {
   Stub(DurableObjectPlatform* platform, Object* object, uint32_t caller_colo)
       : p_(platform), o_(object), caller_colo_(caller_colo) {}
 
-  Task<DoResponse> Fetch(const DoRequest& request) override {
+  Task<DoResponse> Fetch(DoRequest request) override {
     const Duration rtt = p_->network_.Rtt(caller_colo_, o_->colo);
     const Duration forward = rtt / 2;
     SharedResult<DoResponse> result(p_->executor_);

@@ -53,7 +53,7 @@ class FakeSigner final : public TokenSigner {
 class FakeKv final : public KvNamespace {
  public:
   Task<KvRead> Get(CredentialKey key, Duration cache_ttl) override { co_return KvRead{}; }
-  Task<KvStatus> Put(CredentialKey key, const Credentials& value, Duration ttl) override {
+  Task<KvStatus> Put(CredentialKey key, Credentials value, Duration ttl) override {
     co_return KvStatus::kOk;
   }
 };
@@ -88,7 +88,7 @@ class TestObject final : public DurableObject {
     ++probe_.constructions;
   }
 
-  Task<DoResponse> Fetch(const DoRequest& r) override {
+  Task<DoResponse> Fetch(DoRequest r) override {
     ++probe_.fetches;
     ++memory_count_;
     DoResponse resp;

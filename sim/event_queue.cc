@@ -80,8 +80,26 @@ bool EventQueue::Step() {
   return true;
 }
 
+void EventQueue::Clear() noexcept {
+  for (uint32_t i = 0; i < slots_.size(); ++i) {
+    Slot& s = slots_[i];
+    if (!s.live) continue;
+    s.cb.Reset();
+    s.live = false;
+    ++s.generation;
+    s.next_free = free_head_;
+    free_head_ = i;
+  }
+  heap_.clear();
+  live_ = 0;
+}
+
 void EventQueue::RunUntil(Time until) {
   for (;;) {
+    if (stop_requested_) {
+      stop_requested_ = false;
+      return;
+    }
     PopStale();
     if (heap_.empty() || heap_.front().at > until.nanos()) break;
     Step();
@@ -90,8 +108,9 @@ void EventQueue::RunUntil(Time until) {
 }
 
 void EventQueue::RunAll() {
-  while (Step()) {
+  while (!stop_requested_ && Step()) {
   }
+  stop_requested_ = false;
 }
 
 }  // namespace credsim

@@ -40,12 +40,20 @@ class EventQueue {
   bool Cancel(TimerId id);
   bool IsPending(TimerId id) const;
 
+  // Drops every pending event (their callbacks are destroyed, not run); TimerIds of them
+  // stop being pending. now() is unchanged.
+  void Clear() noexcept;
+
   // Runs the next event; returns false if none is pending.
   bool Step();
   // Runs events with time <= until, then sets now() to `until` (if it is later).
   void RunUntil(Time until);
   // Runs until no event is pending.
   void RunAll();
+  // Makes the running (or the next) RunUntil/RunAll return after the current event, without
+  // advancing now() to `until`. One-shot: the flag clears when a run loop honours it.
+  void RequestStop() noexcept { stop_requested_ = true; }
+  bool stop_requested() const { return stop_requested_; }
 
   Time now() const { return now_; }
   size_t pending() const { return live_; }
@@ -76,6 +84,7 @@ class EventQueue {
   size_t live_ = 0;
   uint64_t seq_ = 0;
   uint64_t executed_ = 0;
+  bool stop_requested_ = false;
   Time now_;
 };
 

@@ -236,7 +236,7 @@ Task<KvRead> KvColoView::Get(CredentialKey key, Duration cache_ttl) {
   co_return KvRead{.status = KvStatus::kOk, .value = e.value};
 }
 
-Task<KvStatus> KvColoView::Put(CredentialKey key, const Credentials& value,
+Task<KvStatus> KvColoView::Put(CredentialKey key, Credentials value,
                                Duration expiration_ttl) {
   const Credentials v = value;  // copy before the first suspension
   const KvConfig& config = store_.config();

@@ -169,7 +169,7 @@ class KvColoView final : public KvNamespace {
   KvColoView(KvStore& store, uint32_t colo, Rng rng, Executor& executor);
 
   Task<KvRead> Get(CredentialKey key, Duration cache_ttl) override;
-  Task<KvStatus> Put(CredentialKey key, const Credentials& value,
+  Task<KvStatus> Put(CredentialKey key, Credentials value,
                      Duration expiration_ttl) override;
 
   void FinishExposure(Time end);

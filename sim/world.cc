@@ -54,6 +54,7 @@ struct World::Colo {
 };
 
 struct World::RequestSlot {
+  bool active = false;  // between OnArrival and Release
   bool cancelled = false;
   bool recorded = false;
   Time start;
@@ -122,9 +123,20 @@ World::World(const WorldConfig& config, std::shared_ptr<const Trace> trace, Stra
 }
 
 World::~World() {
-  // Live isolates are owned here. After Run() drains, none has requests in flight; if the
-  // drain limit cut some off, their suspended coroutines are abandoned with the queue and
-  // never resume, so deleting the isolate is safe either way.
+  // First the coroutine frames still suspended (requests cut off by the drain limit or a
+  // failure, DO calls, alarms, strategy background work): destroying them runs only their
+  // locals' destructors, which may still reach isolates, providers, Durable Object instances
+  // and adapters, so all of those must be alive. Pending events are dropped with them.
+  executor_.Shutdown();
+  // Detached isolates whose requests were cut off: their Serve frames are gone, so settle
+  // the in-flight counts here (each isolate is deleted once).
+  for (RequestSlot& s : slots_) {
+    if (!s.active) continue;
+    s.active = false;
+    Isolate* iso = s.isolate;
+    if (iso->detached && --iso->inflight == 0) delete iso;
+  }
+  // Live isolates are owned here.
   for (auto& colo : colo_state_) {
     for (Isolate*& iso : colo->servers) {
       delete iso;
@@ -159,7 +171,8 @@ const RunMetrics& World::Run() {
     for (int64_t r = 0; r < roles; ++r) {
       DurableObjectStub& stub =
           colo_state_[0]->durable_objects->Get(CredentialKey{static_cast<uint32_t>(r), 0});
-      Spawn([](DurableObjectStub& st, uint32_t role) -> Task<void> {
+      // `st` is owned by the Durable Object platform, which outlives every coroutine.
+      Spawn(executor_, [](DurableObjectStub& st, uint32_t role) -> Task<void> {
         DoRequest req;
         req.key = CredentialKey{role, 0};
         req.op = 0;
@@ -168,11 +181,14 @@ const RunMetrics& World::Run() {
     }
   }
   queue_.RunUntil(end_);
+  if (executor_.failed()) return metrics_;  // a root failed: the run stopped there
   // Let requests that arrived before the end finish (they are measured by arrival time);
   // edge timeouts bound this unless they are disabled.
   const Time drain_limit = end_ + Duration::Hours(1);
-  while (in_flight_ > 0 && queue_.now() <= drain_limit && queue_.Step()) {
+  while (in_flight_ > 0 && queue_.now() <= drain_limit && !executor_.failed() &&
+         queue_.Step()) {
   }
+  if (executor_.failed()) return metrics_;
   FinishAccounting();
   return metrics_;
 }
@@ -249,6 +265,7 @@ void World::OnArrival(const Arrival& a) {
     s = &slots_.emplace_back();
   }
   *s = RequestSlot();
+  s->active = true;
   s->start = queue_.now();
   s->arrival = a;
   s->isolate = IsolateFor(a);
@@ -258,7 +275,7 @@ void World::OnArrival(const Arrival& a) {
   if (config_.workers.edge_timeout > Duration()) {
     s->edge_timer = queue_.After(config_.workers.edge_timeout, [this, s] { OnEdgeTimeout(s); });
   }
-  Spawn(Serve(s), &s->cancelled);
+  Spawn(executor_, Serve(s), &s->cancelled);
 }
 
 Task<void> World::Serve(RequestSlot* s) {
@@ -323,6 +340,7 @@ void World::Record(RequestSlot* s, int status, Tier tier, Duration auth_latency)
 }
 
 void World::Release(RequestSlot* s) {
+  s->active = false;
   --in_flight_;
   s->next_free = free_slots_;
   free_slots_ = s;

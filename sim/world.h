@@ -18,11 +18,19 @@
 // in-flight requests finish (eviction happens after in-flight events resolve).
 //
 // Memory: O(colos × servers + roles + in-flight requests); requests use pooled slots.
+//
+// Failing soft: every coroutine root of the run (requests, Durable Object calls and alarms,
+// strategy background work) is owned by the world's executor. The first exception escaping
+// a root stops the run: Run() returns early and failed()/failure_message() report it (the
+// metrics are then meaningless). The destructor destroys the roots still suspended (pending
+// timers, traffic, Durable Object fetches cut off at the end) before the isolates, the
+// strategy's objects and the adapters they point to, so nothing leaks and nothing resumes.
 #ifndef CREDSIM_SIM_WORLD_H_
 #define CREDSIM_SIM_WORLD_H_
 
 #include <deque>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "sim/colos.h"
@@ -42,13 +50,18 @@ class World : public ArrivalSink {
   World(const World&) = delete;
   World& operator=(const World&) = delete;
 
-  // Runs the whole scenario (warm-up included) and returns the measurements.
+  // Runs the whole scenario (warm-up included) and returns the measurements. If a coroutine
+  // root failed, the run stopped at that event: check failed() before using the metrics.
   const RunMetrics& Run();
+  bool failed() const { return executor_.failed(); }
+  // what() of the first exception that escaped a coroutine root ("" if none).
+  const std::string& failure_message() const { return executor_.failure_message(); }
 
   // Introspection for tests.
   size_t live_isolates() const;
   uint64_t isolates_created() const { return isolates_created_; }
   EventQueue& queue() { return queue_; }
+  SimExecutor& executor() { return executor_; }
 
   void OnArrival(const Arrival& a) override;
 

@@ -1,5 +1,7 @@
 #include "sim/world.h"
 
+#include <stdexcept>
+
 #include "gtest/gtest.h"
 
 namespace credsim {
@@ -20,7 +22,7 @@ class DirectStrategy final : public Strategy {
   class Provider final : public CredentialProvider {
    public:
     explicit Provider(IsolatePorts& p) : p_(p) {}
-    Task<AuthResult> GetCredentials(const AuthRequest& r) override {
+    Task<AuthResult> GetCredentials(AuthRequest r) override {
       StsResult s = co_await p_.sts.AssumeRoleWithWebIdentity(r.key);
       co_return AuthResult{StatusFor(s.error), s.credentials, Tier::kSts};
     }
@@ -129,6 +131,128 @@ TEST(WorldTest, ExpiredCredentialsAreRejected) {
   World world(w, nullptr, s);
   const RunMetrics& m = world.Run();
   EXPECT_EQ(m.expired_credential_uses, 0u);  // fresh credentials every time
+}
+
+// ---- Failing soft and teardown -------------------------------------------------------------
+
+struct Tally {
+  int started = 0;     // GetCredentials / object fetches entered
+  int destroyed = 0;   // their frames' locals destroyed (finished or torn down)
+  int providers = 0;
+  int providers_destroyed = 0;
+};
+struct Guard {
+  Tally* t;
+  ~Guard() { ++t->destroyed; }
+};
+
+// Requests sleep `hold` (optionally inside a Durable Object) and the `throw_on`-th throws.
+class ScriptedStrategy final : public Strategy {
+ public:
+  ScriptedStrategy(Tally* t, Duration hold, int throw_on, bool via_object)
+      : t_(t), hold_(hold), throw_on_(throw_on), via_object_(via_object) {}
+  std::string_view kind() const override { return "scripted"; }
+  nlohmann::json params() const override { return nlohmann::json::object(); }
+  std::unique_ptr<CredentialProvider> NewProvider(IsolatePorts& ports) override {
+    ++t_->providers;
+    return std::make_unique<Provider>(this, ports);
+  }
+  std::unique_ptr<DurableObject> NewDurableObject(DurableObjectContext& ctx) override {
+    return std::make_unique<Object>(this, ctx);
+  }
+
+ private:
+  class Provider final : public CredentialProvider {
+   public:
+    Provider(ScriptedStrategy* s, IsolatePorts& p) : s_(s), p_(p) {}
+    ~Provider() override { ++s_->t_->providers_destroyed; }
+    Task<AuthResult> GetCredentials(AuthRequest r) override {
+      Guard g{s_->t_};
+      ++s_->t_->started;
+      if (s_->via_object_) {
+        DoRequest req;
+        req.key = r.key;
+        co_await p_.durable_objects.Get(r.key).Fetch(req);
+      } else {
+        co_await Sleep(p_.clock, s_->hold_);
+      }
+      if (++s_->calls_ == s_->throw_on_) throw std::runtime_error("provider exploded");
+      co_return AuthResult{FailureStatus::kBadGateway, Credentials{}, Tier::kNone};
+    }
+
+   private:
+    ScriptedStrategy* s_;
+    IsolatePorts& p_;
+  };
+  class Object final : public DurableObject {
+   public:
+    Object(ScriptedStrategy* s, DurableObjectContext& ctx) : s_(s), ctx_(ctx) {}
+    Task<DoResponse> Fetch(DoRequest request) override {
+      Guard g{s_->t_};
+      ++s_->t_->started;
+      co_await Sleep(ctx_.clock(), s_->hold_);
+      co_return DoResponse{};
+    }
+
+   private:
+    ScriptedStrategy* s_;
+    DurableObjectContext& ctx_;
+  };
+
+  Tally* t_;
+  Duration hold_;
+  int throw_on_;
+  bool via_object_;
+  int calls_ = 0;
+};
+
+TEST(WorldTest, AnExceptionEscapingARootFailsTheRunInsteadOfTerminating) {
+  WorldConfig w = SmallWorld();
+  Tally t;
+  ScriptedStrategy s(&t, Duration::Millis(100), /*throw_on=*/50, /*via_object=*/false);
+  World world(w, nullptr, s);
+  world.Run();
+  ASSERT_TRUE(world.failed());
+  EXPECT_EQ(world.failure_message(), "provider exploded");
+  // The run stopped at the failing event, long before the end.
+  EXPECT_LT(world.queue().now(), Time() + Duration::Minutes(5));
+}
+
+TEST(WorldTest, RunWithoutFailureReportsNone) {
+  WorldConfig w = SmallWorld();
+  DirectStrategy s;
+  World world(w, nullptr, s);
+  world.Run();
+  EXPECT_FALSE(world.failed());
+  EXPECT_EQ(world.failure_message(), "");
+}
+
+// Requests still suspended when the drain limit cuts the run off (and isolates detached by a
+// deploy while they wait) are destroyed with the world: nothing leaks (LeakSanitizer) and
+// nothing resumes.
+TEST(WorldTest, TeardownDestroysSuspendedRequestsAndTheirIsolates) {
+  for (bool via_object : {false, true}) {
+    SCOPED_TRACE(via_object ? "via a Durable Object" : "direct");
+    WorldConfig w = SmallWorld();
+    w.duration = Duration::Minutes(5);
+    w.workers.edge_timeout = Duration();  // never answered early
+    w.isolates.restarts = {Duration::Minutes(2)};
+    Tally t;
+    {
+      ScriptedStrategy s(&t, Duration::Hours(100), /*throw_on=*/0, via_object);
+      {
+        World world(w, nullptr, s);
+        world.Run();
+        EXPECT_FALSE(world.failed());
+        EXPECT_GT(t.started, 100);
+        EXPECT_LT(t.destroyed, t.started);  // most are still suspended
+        EXPECT_GT(world.executor().live_roots(), 0u);
+      }
+      EXPECT_EQ(t.destroyed, t.started);
+      EXPECT_EQ(t.providers_destroyed, t.providers);
+      EXPECT_GT(t.providers, static_cast<int>(w.colos.count));  // some were detached
+    }
+  }
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 #include <string>
 #include <utility>
 
+#include "fmt/format.h"
+
 namespace credsim {
 namespace {
 
@@ -44,9 +46,15 @@ absl::Status ParseDoAlarmKvConfig(JsonReader& r, DoAlarmKvConfig* out) {
                : fallback == "fail" ? KvFallback::kFail
                                     : KvFallback::kDurableObject;
   c.prewarm = r.GetBool("prewarm", c.prewarm);
-  if (r.ok() && c.alarm_lead <= Duration()) r.Fail(r.PathOf("alarm_lead"), "must be > 0");
-  if (r.ok() && c.failure_rearm <= Duration()) {
-    r.Fail(r.PathOf("failure_rearm"), "must be > 0");
+  // Both set alarms (events): a refresh that fails re-arms failure_rearm ahead, so a tiny
+  // value would spin the alarm while STS is down; a lead below 1 s cannot cover even one STS
+  // call. 1 s is also below every real alarm retry step (2 s).
+  for (auto [key, value] : {std::pair{"alarm_lead", c.alarm_lead},
+                            std::pair{"failure_rearm", c.failure_rearm}}) {
+    if (r.ok() && value < kMinAlarmInterval) {
+      r.Fail(r.PathOf(key), fmt::format("must be >= {}; got {}", FormatDuration(kMinAlarmInterval),
+                                        FormatDuration(value)));
+    }
   }
   if (r.ok() && c.cache_ttl < kMinCacheTtl) {
     r.Fail(r.PathOf("cache_ttl"), "must be >= 30s (the KV minimum cacheTtl)");
@@ -161,7 +169,7 @@ Task<AlarmKvObject::Entry*> AlarmKvObject::EntryFor(CredentialKey key) {
   co_return e;
 }
 
-Task<DoResponse> AlarmKvObject::Fetch(const DoRequest& request) {
+Task<DoResponse> AlarmKvObject::Fetch(DoRequest request) {
   const CredentialKey key = request.key;
   const uint64_t stale_id = request.stale_id;
   const uint32_t op = request.op;
@@ -316,7 +324,7 @@ DoAlarmKvProvider::DoAlarmKvProvider(const DoAlarmKvConfig& config, const Isolat
       source_(config_, ports, &filter_, &rejected_),
       l1_(config_.l1, ports.clock, ports.runtime, source_, &filter_) {}
 
-Task<AuthResult> DoAlarmKvProvider::GetCredentials(const AuthRequest& request) {
+Task<AuthResult> DoAlarmKvProvider::GetCredentials(AuthRequest request) {
   const CredentialKey key = request.key;
   if (filter_.poll_due()) co_await filter_.MaybePoll();
   co_return co_await l1_.Get(key);

@@ -44,15 +44,18 @@ enum class KvFallback : uint8_t {
   kFail,           // answer 503
 };
 
+// Lower bound of `alarm_lead` and `failure_rearm` (see ParseDoAlarmKvConfig).
+inline constexpr Duration kMinAlarmInterval = Duration::Seconds(1);
+
 struct DoAlarmKvConfig {
   L1Config l1;  // proxy-semantics.md: v2 is the current L1
   // proxy-semantics.md (ADR): the object refreshes 10 minutes before expiry. platform.md §8:
   // the lead must cover STS latency + the ~2 min alarm retry window + KV propagation (60 s).
-  Duration alarm_lead = Duration::Minutes(10);
+  Duration alarm_lead = Duration::Minutes(10);  // >= kMinAlarmInterval
   // Assumption: after a failed refresh the handler re-arms the alarm this far ahead, so the
   // chain continues after the platform's retries (2+4+...+64 = 126 s, platform.md §9) give
   // up. Longer than that window so the re-armed alarm never fires inside a retry series.
-  Duration failure_rearm = Duration::Minutes(3);
+  Duration failure_rearm = Duration::Minutes(3);  // >= kMinAlarmInterval
   // platform.md §8: KV cacheTtl default 60 s (30 s minimum on the current limits page).
   Duration cache_ttl = Duration::Seconds(60);
   // Assumption: a KV value is used only while it has more than 2 min to live, which covers
@@ -103,7 +106,7 @@ class AlarmKvObject final : public DurableObject {
   static constexpr uint32_t kDirectoryRole = UINT32_MAX;
 
   AlarmKvObject(DurableObjectContext& ctx, const DoAlarmKvConfig& config);
-  Task<DoResponse> Fetch(const DoRequest& request) override;
+  Task<DoResponse> Fetch(DoRequest request) override;
   Task<bool> Alarm() override;
 
   int sts_calls() const { return sts_calls_; }
@@ -155,7 +158,7 @@ class AlarmKvObject final : public DurableObject {
 class DoAlarmKvProvider final : public CredentialProvider {
  public:
   DoAlarmKvProvider(const DoAlarmKvConfig& config, const IsolatePorts& ports);
-  Task<AuthResult> GetCredentials(const AuthRequest& request) override;
+  Task<AuthResult> GetCredentials(AuthRequest request) override;
   void OnCredentialRejected(CredentialKey key, const Credentials& c) override;
 
   const L1Cache& l1() const { return l1_; }

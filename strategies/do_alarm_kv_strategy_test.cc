@@ -361,6 +361,19 @@ TEST(DoAlarmKvTest, ParsesAndRoundTripsParams) {
   EXPECT_EQ(d["variant"], "v2");
 }
 
+// Both intervals set alarms (events); a tiny failure_rearm would spin the alarm while STS is
+// down, a lead below 1 s cannot cover one STS call.
+TEST(DoAlarmKvTest, AlarmIntervalsBelowOneSecondAreRejectedWithPathAndRange) {
+  for (const char* key : {"alarm_lead", "failure_rearm"}) {
+    for (const char* v : {"0s", "999ms", "1ns"}) {
+      const std::string e = ParseError({{key, v}});
+      EXPECT_NE(e.find(std::string("params.") + key + ": must be >= 1s; got "), std::string::npos)
+          << key << "=" << v << ": " << e;
+    }
+    EXPECT_EQ(ParseError({{key, "1s"}}), "ok") << key;
+  }
+}
+
 TEST(DoAlarmKvTest, ParseErrorsNameThePath) {
   EXPECT_NE(ParseError({{"fallback", "retry"}}).find("params.fallback"), std::string::npos);
   EXPECT_NE(ParseError({{"cache_ttl", "10s"}}).find("params.cache_ttl"), std::string::npos);

@@ -40,7 +40,7 @@ bool SingleflightObject::Servable(const Credentials& c, uint64_t stale_id) const
   return c.valid() && c.id != stale_id && c.expiration > ctx_.clock().Now() + refresh_lead_;
 }
 
-Task<DoResponse> SingleflightObject::Fetch(const DoRequest& request) {
+Task<DoResponse> SingleflightObject::Fetch(DoRequest request) {
   const CredentialKey key = request.key;
   const uint64_t stale_id = request.stale_id;
   std::unique_ptr<Entry>& slot = entries_[key];
@@ -179,7 +179,7 @@ DoSingleflightProvider::DoSingleflightProvider(const DoSingleflightConfig& confi
       source_(config_, ports, &filter_, &rejected_),
       l1_(config_.l1, ports.clock, ports.runtime, source_, &filter_) {}
 
-Task<AuthResult> DoSingleflightProvider::GetCredentials(const AuthRequest& request) {
+Task<AuthResult> DoSingleflightProvider::GetCredentials(AuthRequest request) {
   const CredentialKey key = request.key;
   if (filter_.poll_due()) co_await filter_.MaybePoll();
   co_return co_await l1_.Get(key);

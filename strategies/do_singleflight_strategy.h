@@ -73,7 +73,7 @@ inline constexpr uint32_t kDoOpGet = 1;   // request path: return usable credent
 class SingleflightObject final : public DurableObject {
  public:
   SingleflightObject(DurableObjectContext& ctx, Duration refresh_lead);
-  Task<DoResponse> Fetch(const DoRequest& request) override;
+  Task<DoResponse> Fetch(DoRequest request) override;
 
   int sts_calls() const { return sts_calls_; }
   int storage_hits() const { return storage_hits_; }
@@ -111,6 +111,8 @@ struct ObjectAnswer {
   FailureStatus status = FailureStatus::kUnavailable;
   Credentials credentials;
 };
+// `objects` and `clock` are long-lived ports (owned by the world, outliving every request);
+// everything else is taken by value (see sim/task.h on coroutine parameters).
 Task<ObjectAnswer> AskDurableObject(DurableObjectNamespace& objects, Clock& clock,
                                     const RevocationFilter* filter, CredentialKey key,
                                     uint32_t op, uint64_t stale_id);
@@ -135,7 +137,7 @@ class RejectedCredentials {
 class DoSingleflightProvider final : public CredentialProvider {
  public:
   DoSingleflightProvider(const DoSingleflightConfig& config, const IsolatePorts& ports);
-  Task<AuthResult> GetCredentials(const AuthRequest& request) override;
+  Task<AuthResult> GetCredentials(AuthRequest request) override;
   void OnCredentialRejected(CredentialKey key, const Credentials& c) override;
 
   const L1Cache& l1() const { return l1_; }

@@ -53,7 +53,7 @@ Task<CacheMatch> FakeColoCache::Match(CredentialKey key) {
   co_return CacheMatch{.error = false, .value = v};
 }
 
-Task<void> FakeColoCache::Put(CredentialKey key, const Credentials& value, Duration ttl) {
+Task<void> FakeColoCache::Put(CredentialKey key, Credentials value, Duration ttl) {
   ++puts;
   last_put_ttl = ttl;
   if (!is_enabled) co_return;
@@ -113,7 +113,7 @@ Task<KvRead> FakeKvStore::Get(int colo, CredentialKey key, Duration cache_ttl) {
   co_return Read(colo, key);
 }
 
-Task<KvStatus> FakeKvStore::Put(int colo, CredentialKey key, const Credentials& value,
+Task<KvStatus> FakeKvStore::Put(int colo, CredentialKey key, Credentials value,
                                 Duration expiration_ttl) {
   ++puts;
   last_expiration_ttl = expiration_ttl;
@@ -152,7 +152,7 @@ Task<std::optional<Credentials>> FakeDurableStorage::Get(CredentialKey key) {
   co_return Peek(key);
 }
 
-Task<void> FakeDurableStorage::Put(CredentialKey key, const Credentials& value) {
+Task<void> FakeDurableStorage::Put(CredentialKey key, Credentials value) {
   ++puts;
   const Credentials v = value;
   co_await Sleep(clock_, latency);
@@ -221,7 +221,7 @@ Task<void> FakeDurableObjectHost::FetchRoot(CredentialKey key, DoRequest request
   out->Set(r);
 }
 
-Task<DoResponse> FakeDurableObjectHost::RunFetch(const DoRequest& request) {
+Task<DoResponse> FakeDurableObjectHost::RunFetch(DoRequest request) {
   const DoRequest req = request;
   ++fetches;
   SharedResult<DoResponse> result(clock_);
@@ -266,7 +266,7 @@ DurableObjectStub& FakeDurableObjectNamespace::Get(CredentialKey key) {
   return *s;
 }
 
-Task<DoResponse> FakeDurableObjectNamespace::Stub::Fetch(const DoRequest& request) {
+Task<DoResponse> FakeDurableObjectNamespace::Stub::Fetch(DoRequest request) {
   const DoRequest req = request;
   ++ns_.calls;
   co_await Sleep(ns_.clock_, ns_.rtt / 2);

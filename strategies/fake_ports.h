@@ -93,7 +93,7 @@ class FakeColoCache final : public ColoCache {
   explicit FakeColoCache(Clock& clock) : clock_(clock) {}
   bool enabled() const override { return is_enabled; }
   Task<CacheMatch> Match(CredentialKey key) override;
-  Task<void> Put(CredentialKey key, const Credentials& value, Duration ttl) override;
+  Task<void> Put(CredentialKey key, Credentials value, Duration ttl) override;
 
   // Test setup: stores an entry now, without latency or counting.
   void Insert(CredentialKey key, const Credentials& value, Duration ttl);
@@ -138,7 +138,7 @@ class FakeKvStore {
 
   // Used by FakeKvView.
   Task<KvRead> Get(int colo, CredentialKey key, Duration cache_ttl);
-  Task<KvStatus> Put(int colo, CredentialKey key, const Credentials& value,
+  Task<KvStatus> Put(int colo, CredentialKey key, Credentials value,
                      Duration expiration_ttl);
 
   // Configuration.
@@ -182,7 +182,7 @@ class FakeKvView final : public KvNamespace {
   Task<KvRead> Get(CredentialKey key, Duration cache_ttl) override {
     return store_.Get(colo_, key, cache_ttl);
   }
-  Task<KvStatus> Put(CredentialKey key, const Credentials& value,
+  Task<KvStatus> Put(CredentialKey key, Credentials value,
                      Duration expiration_ttl) override {
     return store_.Put(colo_, key, value, expiration_ttl);
   }
@@ -216,7 +216,7 @@ class FakeDurableStorage final : public DurableStorage {
  public:
   explicit FakeDurableStorage(Clock& clock) : clock_(clock) {}
   Task<std::optional<Credentials>> Get(CredentialKey key) override;
-  Task<void> Put(CredentialKey key, const Credentials& value) override;
+  Task<void> Put(CredentialKey key, Credentials value) override;
   std::optional<Credentials> Peek(CredentialKey key) const;
 
   Duration latency = Duration::Millis(1);
@@ -279,7 +279,7 @@ class FakeDurableObjectHost {
   Duration alarm_first_backoff = Duration::Seconds(2);
 
   // Runs the object's fetch as its own root task; an escaping exception becomes error = true.
-  Task<DoResponse> RunFetch(const DoRequest& request);
+  Task<DoResponse> RunFetch(DoRequest request);
   // Runs the object's alarm handler now (clearing its alarm); false if it failed or threw.
   Task<bool> RunAlarm(CredentialKey key);
   void Evict(CredentialKey key);
@@ -333,7 +333,7 @@ class FakeDurableObjectNamespace final : public DurableObjectNamespace {
   class Stub final : public DurableObjectStub {
    public:
     explicit Stub(FakeDurableObjectNamespace& ns) : ns_(ns) {}
-    Task<DoResponse> Fetch(const DoRequest& request) override;
+    Task<DoResponse> Fetch(DoRequest request) override;
 
    private:
     FakeDurableObjectNamespace& ns_;
@@ -358,6 +358,9 @@ struct FakeColo {
 class FakeEnv {
  public:
   FakeEnv();
+  // Destroys the coroutines still suspended before the fakes they point to (members are
+  // destroyed in reverse order, the clock last).
+  ~FakeEnv() { clock.Shutdown(); }
   FakeEnv(const FakeEnv&) = delete;
   FakeEnv& operator=(const FakeEnv&) = delete;
 

@@ -59,7 +59,7 @@ TEST(FakeKvStore, VisibilityRateLimitAndMinimumTtl) {
 class CountingObject final : public DurableObject {
  public:
   explicit CountingObject(DurableObjectContext& ctx) : ctx_(ctx) {}
-  Task<DoResponse> Fetch(const DoRequest& request) override {
+  Task<DoResponse> Fetch(DoRequest request) override {
     co_await Sleep(ctx_.clock(), Duration::Millis(10));
     DoResponse r;
     r.credentials.id = ++fetches_;

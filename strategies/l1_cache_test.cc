@@ -18,7 +18,7 @@ class CacheOnly final : public CredentialProvider {
  public:
   CacheOnly(const L1Config& c, FakeEnv& env)
       : source_(env.signer, env.sts), cache_(c, env.clock, env.runtime, source_, nullptr) {}
-  Task<AuthResult> GetCredentials(const AuthRequest& r) override { return cache_.Get(r.key); }
+  Task<AuthResult> GetCredentials(AuthRequest r) override { return cache_.Get(r.key); }
   L1Cache& cache() { return cache_; }
 
  private:

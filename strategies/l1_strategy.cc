@@ -10,7 +10,7 @@ L1Provider::L1Provider(const L1Config& l1, std::unique_ptr<RevocationFilter> fil
       source_(std::move(source)),
       cache_(l1, ports.clock, ports.runtime, *source_, filter_.get()) {}
 
-Task<AuthResult> L1Provider::GetCredentials(const AuthRequest& request) {
+Task<AuthResult> L1Provider::GetCredentials(AuthRequest request) {
   const CredentialKey key = request.key;
   if (filter_->poll_due()) co_await filter_->MaybePoll();
   co_return co_await cache_.Get(key);

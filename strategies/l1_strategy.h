@@ -33,7 +33,7 @@ class L1Provider final : public CredentialProvider {
   L1Provider(const L1Config& l1, std::unique_ptr<RevocationFilter> filter,
              std::unique_ptr<CredentialSource> source, IsolatePorts& ports);
 
-  Task<AuthResult> GetCredentials(const AuthRequest& request) override;
+  Task<AuthResult> GetCredentials(AuthRequest request) override;
   void OnCredentialRejected(CredentialKey key, const Credentials& c) override;
 
   const L1Cache& cache() const { return cache_; }

@@ -9,7 +9,7 @@ namespace {
 class NoneProvider final : public CredentialProvider {
  public:
   explicit NoneProvider(IsolatePorts& ports) : source_(ports.signer, ports.sts) {}
-  Task<AuthResult> GetCredentials(const AuthRequest& request) override {
+  Task<AuthResult> GetCredentials(AuthRequest request) override {
     return source_.Fetch(request.key);
   }
 

@@ -3,6 +3,10 @@
 // simulator provides simulated adapters (sim/*_sim.h); a production build would implement the
 // same interfaces over the real Workers runtime and AWS STS, like LevelDB's Env.
 //
+// Coroutine methods take their small arguments (keys, credentials, requests, durations) by
+// value: a Task starts lazily, so a reference parameter could dangle if the caller passed a
+// temporary and awaited the Task later (sim/task.h). Ports themselves are long-lived.
+//
 // Credential values are typed (`Credentials`) instead of serialized bytes: a real adapter
 // serializes the STS response body; the simulation only needs identity and lifetimes.
 #ifndef CREDSIM_STRATEGIES_PORTS_H_
@@ -132,7 +136,7 @@ class ColoCache {
   virtual bool enabled() const = 0;  // false on *.workers.dev: match/put do nothing
   virtual Task<CacheMatch> Match(CredentialKey key) = 0;
   // Resolves whether or not the entry was stored (like the real put()).
-  virtual Task<void> Put(CredentialKey key, const Credentials& value, Duration ttl) = 0;
+  virtual Task<void> Put(CredentialKey key, Credentials value, Duration ttl) = 0;
 };
 
 // Workers KV namespace.
@@ -145,7 +149,7 @@ class KvNamespace {
  public:
   virtual ~KvNamespace() = default;
   virtual Task<KvRead> Get(CredentialKey key, Duration cache_ttl) = 0;
-  virtual Task<KvStatus> Put(CredentialKey key, const Credentials& value,
+  virtual Task<KvStatus> Put(CredentialKey key, Credentials value,
                              Duration expiration_ttl) = 0;
 };
 
@@ -165,7 +169,7 @@ struct DoResponse {
 class DurableObjectStub {
  public:
   virtual ~DurableObjectStub() = default;
-  virtual Task<DoResponse> Fetch(const DoRequest& request) = 0;
+  virtual Task<DoResponse> Fetch(DoRequest request) = 0;
 };
 
 // Durable storage of one object (survives hibernation and eviction).
@@ -173,7 +177,7 @@ class DurableStorage {
  public:
   virtual ~DurableStorage() = default;
   virtual Task<std::optional<Credentials>> Get(CredentialKey key) = 0;
-  virtual Task<void> Put(CredentialKey key, const Credentials& value) = 0;
+  virtual Task<void> Put(CredentialKey key, Credentials value) = 0;
 };
 
 // What a Durable Object instance can use. Its memory is lost when the platform evicts it
@@ -194,7 +198,7 @@ class DurableObjectContext {
 class DurableObject {
  public:
   virtual ~DurableObject() = default;
-  virtual Task<DoResponse> Fetch(const DoRequest& request) = 0;
+  virtual Task<DoResponse> Fetch(DoRequest request) = 0;
   // Throwing (or returning false) makes the platform retry with backoff (2 s doubling, up
   // to 6 retries).
   virtual Task<bool> Alarm() { co_return true; }

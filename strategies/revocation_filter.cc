@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "fmt/format.h"
+
 namespace credsim {
 
 absl::Status ParseRevocationOptions(JsonReader& params, RevocationOptions* out) {
@@ -11,8 +13,12 @@ absl::Status ParseRevocationOptions(JsonReader& params, RevocationOptions* out) 
   o.poll_interval = r.GetDuration("poll_interval", o.poll_interval);
   o.disconnect_threshold = r.GetDuration("disconnect_threshold", o.disconnect_threshold);
   o.drop_on_403 = r.GetBool("drop_on_403", o.drop_on_403);
-  if (r.ok() && o.poll_interval <= Duration()) {
-    r.Fail(r.PathOf("poll_interval"), "must be > 0");
+  // Each isolate polls at most once per interval; below 1 s a busy fleet would poll (and
+  // schedule feed events) faster than any real authority would allow, flooding the queue.
+  if (r.ok() && o.poll_interval < kMinPollInterval) {
+    r.Fail(r.PathOf("poll_interval"),
+           fmt::format("must be >= {}; got {}", FormatDuration(kMinPollInterval),
+                       FormatDuration(o.poll_interval)));
   }
   absl::Status s = r.Finish();
   if (!s.ok()) return s;

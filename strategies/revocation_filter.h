@@ -23,10 +23,13 @@
 
 namespace credsim {
 
+// Lower bound of `poll_interval` (see ParseRevocationOptions).
+inline constexpr Duration kMinPollInterval = Duration::Seconds(1);
+
 struct RevocationOptions {
   bool enabled = false;  // assumption: off by default (the real proxy has no feed)
   // Assumption (tkdb-like); sweep it. Bounds how long a revoked credential stays servable.
-  Duration poll_interval = Duration::Seconds(30);
+  Duration poll_interval = Duration::Seconds(30);  // >= kMinPollInterval
   // Assumption; past this age of the last successful poll nothing cached is served.
   Duration disconnect_threshold = Duration::Minutes(5);
   // Drop the L1 entry when AWS rejects its credentials with 403.

@@ -111,6 +111,26 @@ TEST(RevocationFilter, ParsesOptions) {
       << s.message();
 }
 
+// Each isolate polls once per interval: below 1 s a busy fleet floods the event queue.
+TEST(RevocationFilter, PollIntervalBelowOneSecondIsRejectedWithPathAndRange) {
+  for (const char* v : {"0s", "999ms", "1ns"}) {
+    nlohmann::json j = {{"revocation", {{"enabled", true}, {"poll_interval", v}}}};
+    JsonReader r(j, "strategies[2].params");
+    RevocationOptions o;
+    absl::Status s = ParseRevocationOptions(r, &o);
+    ASSERT_FALSE(s.ok()) << v;
+    EXPECT_EQ(std::string(s.message()).rfind(
+                  "strategies[2].params.revocation.poll_interval: must be >= 1s; got ", 0),
+              0u)
+        << s.message();
+  }
+  nlohmann::json ok = {{"revocation", {{"enabled", true}, {"poll_interval", "1s"}}}};
+  JsonReader r(ok, "p");
+  RevocationOptions o;
+  EXPECT_TRUE(ParseRevocationOptions(r, &o).ok());
+  EXPECT_EQ(o.poll_interval, kMinPollInterval);
+}
+
 // End to end through an `l1` provider.
 class RevokedL1 : public ::testing::Test {
  protected:

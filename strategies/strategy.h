@@ -59,7 +59,7 @@ class CredentialProvider {
   virtual ~CredentialProvider() = default;
   // Returns credentials for the request, or a failure status. May throw RequestCancelled or
   // RuntimeCancelled (the world maps them to 503 / 500).
-  virtual Task<AuthResult> GetCredentials(const AuthRequest& request) = 0;
+  virtual Task<AuthResult> GetCredentials(AuthRequest request) = 0;
   // The credentials returned for `key` were rejected by AWS with 403 (e.g. revoked).
   virtual void OnCredentialRejected(CredentialKey key, const Credentials& c) {}
 };

@@ -174,8 +174,8 @@ const std::map<std::string, PropInfo>& SchemaProps() {
 
 // ---------------------------------------------------------------------------------------------
 // SchemaValidator: a small JSON Schema (2020-12) validator for the keywords schema.json uses:
-// $ref (local), type, const, enum, pattern (ECMAScript), minLength, minimum, maximum,
-// minItems, items, minProperties, required, properties, additionalProperties, propertyNames,
+// $ref (local), type, const, enum, pattern (ECMAScript), minLength, maxLength, minimum,
+// maximum, minItems, maxItems, items, minProperties, required, properties, additionalProperties, propertyNames,
 // allOf, anyOf, oneOf, if/then/else. Other keywords are ignored (accepted).
 
 class SchemaValidator {
@@ -253,6 +253,11 @@ class SchemaValidator {
       if (s.contains("minLength") && v.get<std::string>().size() < s["minLength"].get<size_t>()) {
         fail("too short");
       }
+      // JSON Schema counts code points; counting bytes is stricter for non-ASCII text, which
+      // matches the loader's byte limits.
+      if (s.contains("maxLength") && v.get<std::string>().size() > s["maxLength"].get<size_t>()) {
+        fail("too long");
+      }
     }
     if (v.is_number()) {
       if (s.contains("minimum") && v.get<double>() < s["minimum"].get<double>()) fail("below minimum");
@@ -260,6 +265,7 @@ class SchemaValidator {
     }
     if (v.is_array()) {
       if (s.contains("minItems") && v.size() < s["minItems"].get<size_t>()) fail("too few items");
+      if (s.contains("maxItems") && v.size() > s["maxItems"].get<size_t>()) fail("too many items");
       if (s.contains("items")) {
         for (size_t i = 0; i < v.size(); ++i) {
           Check(v[i], s["items"], fmt::format("{}[{}]", path, i), errors);
@@ -532,6 +538,72 @@ TEST(SchemaValidatorTest, AcceptsAndRejectsByKeyword) {
   EXPECT_EQ(v.Validate(json::parse(R"({"d": "1s", "n": 4})")).size(), 1u);
   EXPECT_EQ(v.Validate(json::parse(R"({"d": "1s", "x": 1})")).size(), 1u);
   EXPECT_EQ(v.Validate(json::parse(R"({})")).size(), 1u);
+}
+
+TEST(SchemaValidatorTest, MaxLengthAndMaxItems) {
+  const json s = json::parse(R"json({
+    "type": "object",
+    "properties": {"t": {"type": "string", "maxLength": 3}, "a": {"type": "array", "maxItems": 2}}
+  })json");
+  SchemaValidator v(s);
+  EXPECT_TRUE(v.Validate(json::parse(R"({"t": "abc", "a": [1, 2]})")).empty());
+  EXPECT_EQ(v.Validate(json::parse(R"({"t": "abcd"})")).size(), 1u);
+  EXPECT_EQ(v.Validate(json::parse(R"({"a": [1, 2, 3]})")).size(), 1u);
+}
+
+// Input limits the schema expresses (issue 10 items 4, 7, 9): the schema rejects what is out of
+// range, and accepts the boundary values.
+TEST(Schema, ExpressesTheInputLimits) {
+  const std::vector<std::string> good = {
+      R"({"name": "a"})",
+      R"({"name": "A0._-z"})",
+      R"({"name": ")" + std::string(64, 'n') + R"("})",
+      R"({"description": ")" + std::string(4096, 'd') + R"("})",
+      R"({"claim": ")" + std::string(4096, 'c') + R"("})",
+      R"({"seed": 18446744073709551615})",
+      R"({"seed": 0})",
+      R"({"traffic": {"rate": 1000000}})",
+      R"({"traffic": {"role_rates": [1000000]}})",
+      R"({"traffic": {"bursts": [{"rate": 1000000}]}})",
+  };
+  for (const std::string& text : good) {
+    EXPECT_TRUE(SchemaErrors(json::parse(text)).empty()) << text;
+  }
+  const std::vector<std::string> bad = {
+      R"({"name": ""})",
+      R"({"name": ".hidden"})",
+      R"({"name": "-x"})",
+      R"({"name": "_x"})",
+      R"({"name": "a/b"})",
+      R"({"name": "../up"})",
+      R"({"name": "sp ace"})",
+      R"({"name": ")" + std::string(65, 'n') + R"("})",
+      R"({"description": ")" + std::string(4097, 'd') + R"("})",
+      R"({"claim": ")" + std::string(4097, 'c') + R"("})",
+      R"({"seed": -1})",
+      R"({"seed": 1.5})",
+      R"({"traffic": {"rate": 1e15}})",
+      R"({"traffic": {"role_rates": [1, 1e15]}})",
+      R"({"traffic": {"bursts": [{"rate": 2000000}]}})",
+  };
+  for (const std::string& text : bad) {
+    EXPECT_FALSE(SchemaErrors(json::parse(text)).empty()) << text;
+  }
+  // The loader rejects the same numeric limits (names and free text are the CLI's).
+  for (const char* text : {R"({"traffic": {"rate": 1e15}})", R"({"traffic": {"role_rates": [1, 1e15]}})",
+                           R"({"traffic": {"bursts": [{"rate": 2000000}]}})", R"({"seed": -1})",
+                           R"({"world": {"isolates": {"restart_interval": "1ns"}}})",
+                           R"({"duration": "2562048h"})"}) {
+    EXPECT_FALSE(ParseScenario(json::parse(text), "bad", ".").ok()) << text;
+  }
+  // restarts: at most 10000 entries in both.
+  json many = {{"world", {{"isolates", {{"restarts", json::array()}}}}}};
+  for (int i = 0; i < 10001; ++i) many["world"]["isolates"]["restarts"].push_back("1h");
+  EXPECT_FALSE(SchemaErrors(many).empty());
+  EXPECT_FALSE(ParseScenario(many, "bad", ".").ok());
+  many["world"]["isolates"]["restarts"].erase(0);
+  EXPECT_TRUE(SchemaErrors(many).empty());
+  EXPECT_TRUE(ParseScenario(many, "ok", ".").ok()) << ParseScenario(many, "ok", ".").status();
 }
 
 TEST(Schema, IsDraft202012WithDescriptionsAndDefaults) {

@@ -262,6 +262,11 @@ TEST(DistributionParseTest, Errors) {
        ".empirical.p50.0: ", "same percentile as \"p50\""},
       {R"({"empirical": {"p0": "1ms", "p50": 3, "p100": "3s"}})", ".empirical.p50: ",
        "expected a duration string"},
+      // Issue 10 item 4: values beyond int64 nanoseconds used to saturate silently.
+      {R"("2562048h")", ": \"2562048h\" is too large", "at most 2562047h47m16.854775807s"},
+      {R"({"exponential": {"mean": "3000000h"}})", ".exponential.mean: \"3000000h\" is too large",
+       "at most 2562047h47m16.854775807s"},
+      {R"({"empirical": {"p0": "1ms", "p100": "9999999h"}})", ".empirical.p100: ", "is too large"},
   };
   for (const Case& c : cases) {
     const std::string msg = ParseError(json::parse(c.json));

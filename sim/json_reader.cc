@@ -1,7 +1,9 @@
 #include "sim/json_reader.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <limits>
 
 #include "fmt/format.h"
 #include "fmt/ranges.h"
@@ -120,20 +122,94 @@ double JsonReader::GetNumber(std::string_view key, double def, double min, doubl
   return x;
 }
 
+std::optional<int64_t> ExactInt64(const nlohmann::json& j) {
+  if (j.is_number_unsigned()) {
+    const uint64_t u = j.get<uint64_t>();
+    if (u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return std::nullopt;
+    return static_cast<int64_t>(u);
+  }
+  if (j.is_number_integer()) return j.get<int64_t>();
+  if (!j.is_number_float()) return std::nullopt;
+  const double d = j.get<double>();
+  // -2^63 and 2^63 are exact doubles; the cast is defined only strictly inside (-2^63-1, 2^63).
+  if (!(std::floor(d) == d) || !(d >= -0x1p63 && d < 0x1p63)) return std::nullopt;
+  return static_cast<int64_t>(d);
+}
+
+std::optional<uint64_t> ExactUint64(const nlohmann::json& j) {
+  if (j.is_number_unsigned()) return j.get<uint64_t>();
+  if (j.is_number_integer()) {
+    const int64_t i = j.get<int64_t>();
+    if (i < 0) return std::nullopt;
+    return static_cast<uint64_t>(i);
+  }
+  if (!j.is_number_float()) return std::nullopt;
+  const double d = j.get<double>();
+  if (!(std::floor(d) == d) || !(d >= 0 && d < 0x1p64)) return std::nullopt;
+  return static_cast<uint64_t>(d);
+}
+
+namespace {
+bool IsIntegral(const nlohmann::json& j) {
+  if (j.is_number_integer()) return true;  // signed or unsigned
+  if (!j.is_number_float()) return false;
+  const double d = j.get<double>();
+  return std::floor(d) == d;  // false for NaN; true for +-inf (then out of range)
+}
+}  // namespace
+
 int64_t JsonReader::GetInt(std::string_view key, int64_t def, int64_t min, int64_t max) {
   const nlohmann::json* v = Lookup(key);
   if (!v || !ok()) return def;
-  if (!v->is_number_integer() && !(v->is_number_float() && std::floor(v->get<double>()) == v->get<double>())) {
+  if (!IsIntegral(*v)) {
     Fail(PathOf(key), Cat("expected an integer in [", min, ", ", max, "], got ",
                                    v->is_number() ? v->dump() : TypeName(*v)));
     return def;
   }
-  const double d = v->get<double>();
-  if (d < static_cast<double>(min) || d > static_cast<double>(max)) {
+  const std::optional<int64_t> x = ExactInt64(*v);
+  if (!x || *x < min || *x > max) {
     Fail(PathOf(key), Cat(v->dump(), " is out of range; expected an integer in [", min, ", ", max, "]"));
     return def;
   }
-  return v->is_number_float() ? static_cast<int64_t>(d) : v->get<int64_t>();
+  return *x;
+}
+
+uint64_t JsonReader::GetUint64(std::string_view key, uint64_t def, uint64_t min, uint64_t max) {
+  const nlohmann::json* v = Lookup(key);
+  if (!v || !ok()) return def;
+  if (!IsIntegral(*v)) {
+    Fail(PathOf(key), Cat("expected an integer in [", min, ", ", max, "], got ",
+                                   v->is_number() ? v->dump() : TypeName(*v)));
+    return def;
+  }
+  const std::optional<uint64_t> x = ExactUint64(*v);
+  if (!x || *x < min || *x > max) {
+    Fail(PathOf(key), Cat(v->dump(), " is out of range; expected an integer in [", min, ", ", max, "]"));
+    return def;
+  }
+  return *x;
+}
+
+absl::StatusOr<uint64_t> ParseSeed(std::string_view text) {
+  constexpr std::string_view kAccepted =
+      "expected an integer from 0 to 18446744073709551615 (decimal digits only)";
+  const auto bad = [&](std::string_view what) {
+    std::string shown(text.substr(0, 64));
+    for (char& c : shown) {
+      if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
+    }
+    if (text.size() > 64) shown += "...";
+    return absl::InvalidArgumentError(Cat("\"", shown, "\" ", what, "; ", kAccepted));
+  };
+  if (text.empty()) return bad("is empty");
+  for (char c : text) {
+    if (c < '0' || c > '9') return bad("is not accepted");
+  }
+  uint64_t v = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec == std::errc::result_out_of_range) return bad("is out of range");
+  if (ec != std::errc() || ptr != text.data() + text.size()) return bad("is not accepted");
+  return v;
 }
 
 bool JsonReader::GetBool(std::string_view key, bool def) {

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "nlohmann/json.hpp"
 #include "sim/time.h"
 
@@ -45,7 +46,12 @@ class JsonReader {
   // Like GetDuration but also accepts null / absent as "no value".
   std::optional<Duration> GetOptionalDuration(std::string_view key);
   double GetNumber(std::string_view key, double def, double min, double max);
+  // Integers are compared exactly with [min, max] (no rounding through double). A float is
+  // accepted only if it is integral and exactly representable in range (3.0 yes, 3.5 no,
+  // 9223372036854775808.0 not for int64).
   int64_t GetInt(std::string_view key, int64_t def, int64_t min, int64_t max);
+  // The same for the full unsigned 64-bit range (e.g. the scenario seed, 0 to 2^64-1).
+  uint64_t GetUint64(std::string_view key, uint64_t def, uint64_t min, uint64_t max);
   bool GetBool(std::string_view key, bool def);
   std::string GetString(std::string_view key, std::string def);
   std::string GetEnum(std::string_view key, std::string def,
@@ -80,6 +86,17 @@ class JsonReader {
 
 // Normalizes "a.b[3].c" to "a.b[].c" (for KeyLog comparisons).
 std::string NormalizePath(std::string_view path);
+
+// The exact integer value of a JSON number: nullopt for non-numbers, non-integral floats and
+// values outside the int64 / uint64 range (checked without undefined behaviour).
+std::optional<int64_t> ExactInt64(const nlohmann::json& j);
+std::optional<uint64_t> ExactUint64(const nlohmann::json& j);
+
+// A random seed given as text (the CLI's --seed): decimal digits only, 0 to 2^64-1
+// (18446744073709551615), the same range as the scenario's "seed". Rejects the empty string,
+// signs, spaces, other characters and values that do not fit; the message names the input
+// and the accepted range (the caller prefixes the flag name, e.g. "--seed: ").
+absl::StatusOr<uint64_t> ParseSeed(std::string_view text);
 
 }  // namespace credsim
 

@@ -27,7 +27,32 @@ absl::StatusOr<Duration> ParseDuration(std::string_view text) {
     return absl::InvalidArgumentError(
         fmt::format("\"{}\" is negative; durations must be >= 0", text));
   }
+  // absl::Duration reaches far beyond int64 nanoseconds and ToInt64Nanoseconds saturates:
+  // compare exactly before converting.
+  if (d > absl::Nanoseconds(kMaxDuration.nanos())) {
+    return absl::InvalidArgumentError(fmt::format(
+        "\"{}\" is too large; durations must be at most {} (2^63-1 ns, about 292 years)", text,
+        FormatDuration(kMaxDuration)));
+  }
   return Duration::Nanos(absl::ToInt64Nanoseconds(d));
+}
+
+std::optional<Duration> CheckedAdd(Duration a, Duration b) {
+  int64_t r;
+  if (__builtin_add_overflow(a.nanos(), b.nanos(), &r)) return std::nullopt;
+  return Duration::Nanos(r);
+}
+
+std::optional<Duration> CheckedMul(Duration d, int64_t k) {
+  int64_t r;
+  if (__builtin_mul_overflow(d.nanos(), k, &r)) return std::nullopt;
+  return Duration::Nanos(r);
+}
+
+std::optional<Time> CheckedAdd(Time t, Duration d) {
+  int64_t r;
+  if (__builtin_add_overflow(t.nanos(), d.nanos(), &r)) return std::nullopt;
+  return Time::FromNanos(r);
 }
 
 std::string FormatDuration(Duration d) {

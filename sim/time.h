@@ -7,6 +7,7 @@
 #include <compare>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -66,8 +67,21 @@ class Time {
   int64_t ns_ = 0;
 };
 
+// Overflow-checked arithmetic for values that come from input (scenario files, flags). The
+// operators above are unchecked on purpose (they are on the hot path); the loader uses these
+// so that every instant a scenario can produce is representable.
+// nullopt when the exact result does not fit in int64 nanoseconds.
+std::optional<Duration> CheckedAdd(Duration a, Duration b);
+std::optional<Duration> CheckedMul(Duration d, int64_t k);
+std::optional<Time> CheckedAdd(Time t, Duration d);
+
+// The largest duration ParseDuration accepts: 2^63-1 ns = "2562047h47m16.854775807s" (about
+// 292 years), the largest value of the int64 nanosecond representation.
+inline constexpr Duration kMaxDuration = Duration::Infinite();
+
 // Parses a human duration such as "150ms", "10s", "1h30m", "1.5h" (Abseil's grammar).
-// Rejects negative values, "inf" and empty strings with a message naming the input.
+// Rejects negative values, "inf", empty strings and values above kMaxDuration (which do not
+// fit in int64 nanoseconds) with a message naming the input (and the maximum).
 absl::StatusOr<Duration> ParseDuration(std::string_view text);
 
 // Formats as the shortest Abseil duration string ("1h30m", "150ms").

@@ -1,10 +1,15 @@
 #include "sim/traffic.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
-#include <fstream>
+#include <cstring>
+#include <filesystem>
 #include <numbers>
-#include <sstream>
 
 #include "fmt/format.h"
 
@@ -68,19 +73,29 @@ absl::Status ParseTrafficConfig(JsonReader& r, const std::string& base_dir, Traf
   } else {
     r.GetRaw("popularity");
   }
-  out->rate = r.GetNumber("rate", out->rate, 0, 1e9);
+  out->rate = r.GetNumber("rate", out->rate, 0, kMaxRequestRate);
   if (const nlohmann::json* rates = r.GetRaw("role_rates")) {
     const std::string path = r.PathOf("role_rates");
     if (!rates->is_array() || rates->empty()) {
       r.Fail(path, "expected a non-empty array of requests/s per role");
+    } else if (rates->size() > 10000000) {
+      r.Fail(path, fmt::format("{} roles are too many; expected at most 10000000 (as traffic.roles)",
+                               rates->size()));
     } else {
+      double sum = 0;
       for (size_t i = 0; i < rates->size(); ++i) {
         const auto& v = (*rates)[i];
-        if (!v.is_number() || v.get<double>() < 0) {
-          r.Fail(JsonReader::ElementPath(path, i), "expected a number >= 0 (requests/s)");
+        if (!v.is_number() || !(v.get<double>() >= 0 && v.get<double>() <= kMaxRequestRate)) {
+          r.Fail(JsonReader::ElementPath(path, i),
+                 fmt::format("expected a number from 0 to {} (requests/s)", kMaxRequestRate));
           break;
         }
         out->role_rates.push_back(v.get<double>());
+        sum += v.get<double>();
+      }
+      if (r.ok() && sum > kMaxRequestRate) {
+        r.Fail(path, fmt::format("the rates add up to {} requests/s; expected a sum of at most {}",
+                                 sum, kMaxRequestRate));
       }
       out->roles = static_cast<int64_t>(out->role_rates.size());
     }
@@ -93,9 +108,16 @@ absl::Status ParseTrafficConfig(JsonReader& r, const std::string& base_dir, Traf
     BurstConfig bc;
     bc.start = b.GetDuration("start", bc.start);
     bc.duration = b.GetDuration("duration", bc.duration);
-    bc.rate = b.GetNumber("rate", bc.rate, 0, 1e9);
+    bc.rate = b.GetNumber("rate", bc.rate, 0, kMaxRequestRate);
     bc.role = b.GetInt("role", bc.role, -1, 10000000);
     bc.uniform_colos = b.GetEnum("colos", "uniform", {"uniform", "weighted"}) == "uniform";
+    if (b.ok() && !CheckedAdd(bc.start, bc.duration)) {
+      b.Fail(b.PathOf("duration"),
+             fmt::format("start ({}) + duration ({}) does not fit the 64-bit nanosecond clock; "
+                         "expected start + duration <= {}",
+                         FormatDuration(bc.start), FormatDuration(bc.duration),
+                         FormatDuration(kMaxDuration)));
+    }
     if (absl::Status s = b.Finish(); !s.ok()) return s;
     out->bursts.push_back(bc);
   }
@@ -123,6 +145,24 @@ absl::Status ParseTrafficConfig(JsonReader& r, const std::string& base_dir, Traf
   } else {
     r.GetRaw("trace");
   }
+  // The base process draws candidates at rate x the curve's largest multiplier.
+  if (!out->trace && out->curve == TrafficConfig::Curve::kPiecewise && r.ok()) {
+    double base = out->rate;
+    if (!out->role_rates.empty()) {
+      base = 0;
+      for (double x : out->role_rates) base += x;
+    }
+    for (size_t i = 0; i < out->points.size(); ++i) {
+      if (base * out->points[i].multiplier > kMaxRequestRate) {
+        r.Fail(fmt::format("{}.points[{}].multiplier", r.PathOf("curve"), i),
+               fmt::format("{} requests/s x {} = {} requests/s is too many; expected rate x "
+                           "multiplier <= {}",
+                           base, out->points[i].multiplier, base * out->points[i].multiplier,
+                           kMaxRequestRate));
+        break;
+      }
+    }
+  }
   for (size_t i = 0; i < out->bursts.size() && r.ok(); ++i) {
     if (out->bursts[i].role >= out->roles && !out->trace) {
       r.Fail(fmt::format("{}[{}].role", r.PathOf("bursts"), i),
@@ -133,51 +173,266 @@ absl::Status ParseTrafficConfig(JsonReader& r, const std::string& base_dir, Traf
   return r.status();
 }
 
-absl::StatusOr<Trace> LoadAzureTrace(const TraceConfig& config) {
-  std::ifstream in(config.path);
-  if (!in) return absl::NotFoundError(fmt::format("cannot open trace file {}", config.path));
-  Trace trace;
-  std::string line;
-  if (!std::getline(in, line) || line.rfind("HashOwner,HashApp,HashFunction,Trigger", 0) != 0) {
+namespace {
+
+// A cell or path as shown in a message: at most 40 characters, control bytes as '?'.
+std::string Shown(std::string_view text) {
+  std::string out(text.substr(0, 40));
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) == 0x7f) c = '?';
+  }
+  if (text.size() > 40) out += "...";
+  return out;
+}
+
+// Splits `text` into lines like std::getline: "a\nb" and "a\nb\n" are both {"a", "b"}.
+class Lines {
+ public:
+  explicit Lines(std::string_view text) : text_(text) {}
+  bool Next(std::string_view* line) {
+    if (pos_ >= text_.size()) return false;
+    const size_t nl = text_.find('\n', pos_);
+    const size_t end = nl == std::string_view::npos ? text_.size() : nl;
+    *line = text_.substr(pos_, end - pos_);
+    pos_ = end + 1;
+    return true;
+  }
+
+ private:
+  std::string_view text_;
+  size_t pos_ = 0;
+};
+
+const std::string kTraceFileAccepted =
+    fmt::format("expected a regular file of at most {} bytes (256 MiB)", kMaxTraceFileBytes);
+
+}  // namespace
+
+absl::StatusOr<Trace> ParseAzureTrace(std::string_view text, const std::string& name,
+                                      int64_t max_functions) {
+  Lines lines(text);
+  std::string_view line;
+  if (!lines.Next(&line) || line.rfind("HashOwner,HashApp,HashFunction,Trigger", 0) != 0) {
     return absl::InvalidArgumentError(fmt::format(
         "{}: not an Azure Functions 2019 invocations file (expected header "
         "HashOwner,HashApp,HashFunction,Trigger,<minute>...)",
-        config.path));
+        name));
   }
   const size_t columns = static_cast<size_t>(std::count(line.begin(), line.end(), ',')) + 1;
   if (columns < 5) {
-    return absl::InvalidArgumentError(fmt::format("{}: header has no minute columns", config.path));
+    return absl::InvalidArgumentError(fmt::format("{}: header has no minute columns", name));
   }
+  if (columns - 4 > kMaxTraceMinutes) {
+    return absl::InvalidArgumentError(fmt::format(
+        "{}:1: {} minute columns are too many; expected at most {} (366 days)", name,
+        columns - 4, kMaxTraceMinutes));
+  }
+  Trace trace;
   size_t row = 1;
-  while (std::getline(in, line)) {
+  while (lines.Next(&line)) {
     ++row;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty()) continue;
-    if (config.max_functions > 0 && static_cast<int64_t>(trace.counts.size()) >= config.max_functions) break;
+    if (max_functions > 0 && static_cast<int64_t>(trace.counts.size()) >= max_functions) break;
     std::vector<uint32_t> counts;
     counts.reserve(columns - 4);
-    std::stringstream ss(line);
-    std::string cell;
-    for (size_t col = 0; std::getline(ss, cell, ','); ++col) {
-      if (col < 4) continue;
-      char* endp = nullptr;
-      const unsigned long v = std::strtoul(cell.c_str(), &endp, 10);
-      if (cell.empty() || *endp != '\0' && *endp != '\r') {
-        return absl::InvalidArgumentError(fmt::format(
-            "{}:{}: column {} is \"{}\", expected a non-negative integer count", config.path,
-            row, col + 1, cell));
+    size_t col = 0;
+    for (size_t begin = 0;; ++col) {
+      const size_t comma = line.find(',', begin);
+      const std::string_view cell =
+          line.substr(begin, comma == std::string_view::npos ? std::string_view::npos : comma - begin);
+      if (col >= 4) {
+        if (counts.size() == columns - 4) {
+          return absl::InvalidArgumentError(fmt::format(
+              "{}:{}:{}: more cells than the header; expected {} minute columns", name, row,
+              col + 1, columns - 4));
+        }
+        bool digits = !cell.empty();
+        for (char c : cell) digits = digits && c >= '0' && c <= '9';
+        if (!digits) {
+          return absl::InvalidArgumentError(fmt::format(
+              "{}:{}:{}: \"{}\" is not a count; expected an integer from 0 to {} (digits only)",
+              name, row, col + 1, Shown(cell), kMaxTraceCountPerMinute));
+        }
+        uint64_t v = 0;
+        for (char c : cell) {
+          v = v * 10 + static_cast<uint64_t>(c - '0');
+          if (v > kMaxTraceCountPerMinute) break;
+        }
+        if (v > kMaxTraceCountPerMinute) {
+          return absl::InvalidArgumentError(fmt::format(
+              "{}:{}:{}: {} is out of range; expected an integer from 0 to {} (invocations per "
+              "minute)",
+              name, row, col + 1, Shown(cell), kMaxTraceCountPerMinute));
+        }
+        counts.push_back(static_cast<uint32_t>(v));
       }
-      counts.push_back(static_cast<uint32_t>(v));
+      if (comma == std::string_view::npos) break;
+      begin = comma + 1;
     }
     if (counts.size() != columns - 4) {
       return absl::InvalidArgumentError(fmt::format("{}:{}: expected {} minute columns, got {}",
-                                                    config.path, row, columns - 4, counts.size()));
+                                                    name, row, columns - 4, counts.size()));
     }
     trace.counts.push_back(std::move(counts));
   }
   if (trace.counts.empty()) {
-    return absl::InvalidArgumentError(fmt::format("{}: no functions in the trace", config.path));
+    return absl::InvalidArgumentError(fmt::format("{}: no functions in the trace", name));
   }
   return trace;
+}
+
+absl::StatusOr<Trace> LoadAzureTrace(const TraceConfig& config) {
+  const std::string& path = config.path;
+  // stat first: never open a FIFO (blocks), a device (/dev/zero never ends) or a directory.
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    return absl::NotFoundError(fmt::format("cannot open trace file {} ({}); {}", path,
+                                           std::strerror(errno), kTraceFileAccepted));
+  }
+  auto check = [&](const struct stat& s) -> absl::Status {
+    if (!S_ISREG(s.st_mode)) {
+      const char* kind = S_ISDIR(s.st_mode)    ? "a directory"
+                         : S_ISFIFO(s.st_mode) ? "a FIFO"
+                         : S_ISCHR(s.st_mode)  ? "a character device"
+                         : S_ISBLK(s.st_mode)  ? "a block device"
+                         : S_ISSOCK(s.st_mode) ? "a socket"
+                                               : "not a regular file";
+      return absl::InvalidArgumentError(
+          fmt::format("{}: is {}; {}", path, kind, kTraceFileAccepted));
+    }
+    if (s.st_size > kMaxTraceFileBytes) {
+      return absl::InvalidArgumentError(fmt::format("{}: {} bytes is too large; {}", path,
+                                                    static_cast<int64_t>(s.st_size),
+                                                    kTraceFileAccepted));
+    }
+    return absl::OkStatus();
+  };
+  if (absl::Status s = check(st); !s.ok()) return s;
+  // O_NONBLOCK: if the path was swapped for a FIFO since the stat, open does not block; fstat
+  // then rejects it.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    return absl::NotFoundError(fmt::format("cannot open trace file {} ({}); {}", path,
+                                           std::strerror(errno), kTraceFileAccepted));
+  }
+  std::string text;
+  absl::Status status;
+  if (::fstat(fd, &st) != 0) {
+    status = absl::InternalError(fmt::format("cannot stat trace file {} ({})", path, std::strerror(errno)));
+  } else {
+    status = check(st);
+  }
+  if (status.ok()) {
+    text.resize(static_cast<size_t>(st.st_size));
+    size_t used = 0;
+    for (;;) {
+      if (used == text.size()) {
+        // The file grew since the stat: keep reading, but never past the limit.
+        if (text.size() > static_cast<size_t>(kMaxTraceFileBytes)) {
+          status = absl::InvalidArgumentError(fmt::format(
+              "{}: grew past {} bytes while being read; {}", path, kMaxTraceFileBytes,
+              kTraceFileAccepted));
+          break;
+        }
+        text.resize(std::min(text.size() + (size_t{1} << 20),
+                             static_cast<size_t>(kMaxTraceFileBytes) + 1));
+      }
+      const ssize_t n = ::read(fd, text.data() + used, text.size() - used);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        status = absl::InternalError(fmt::format("cannot read trace file {} ({})", path, std::strerror(errno)));
+        break;
+      }
+      if (n == 0) break;
+      used += static_cast<size_t>(n);
+    }
+    text.resize(used);
+  }
+  ::close(fd);
+  if (!status.ok()) return status;
+
+  absl::StatusOr<Trace> trace = ParseAzureTrace(text, path, config.max_functions);
+  if (!trace.ok()) return trace.status();
+  // Scaled counts must stay within the per-minute cap (and fit the uint32 of the replay).
+  uint32_t max_count = 0;
+  size_t max_row = 0, max_col = 0;
+  for (size_t f = 0; f < trace->counts.size(); ++f) {
+    for (size_t m = 0; m < trace->counts[f].size(); ++m) {
+      if (trace->counts[f][m] > max_count) {
+        max_count = trace->counts[f][m];
+        max_row = f;
+        max_col = m;
+      }
+    }
+  }
+  if (static_cast<double>(max_count) * config.scale > kMaxTraceCountPerMinute) {
+    return absl::InvalidArgumentError(fmt::format(
+        "{}: the largest count, {} (function {}, minute column {}), x traffic.trace.scale {} = "
+        "{} invocations per minute is too many; expected count x scale <= {}",
+        path, max_count, max_row, max_col + 5, config.scale,
+        static_cast<double>(max_count) * config.scale, kMaxTraceCountPerMinute));
+  }
+  return trace;
+}
+
+double ExpectedArrivals(const TrafficConfig& config, Duration horizon, const Trace* trace) {
+  const double h = std::max(0.0, horizon.seconds());
+  double total = 0;
+  if (config.trace) {
+    if (trace != nullptr) {
+      for (const std::vector<uint32_t>& counts : trace->counts) {
+        for (size_t m = 0; m < counts.size(); ++m) {
+          const double fraction = std::clamp((h - 60.0 * static_cast<double>(m)) / 60.0, 0.0, 1.0);
+          if (fraction <= 0) break;
+          total += counts[m] * config.trace->scale * fraction;
+        }
+      }
+    }
+  } else {
+    double base = config.rate;
+    if (!config.role_rates.empty()) {
+      base = 0;
+      for (double r : config.role_rates) base += r;
+    }
+    double integral = 0;  // of the multiplier over [0, h), in seconds
+    switch (config.curve) {
+      case TrafficConfig::Curve::kConstant:
+        integral = h;
+        break;
+      case TrafficConfig::Curve::kPiecewise: {
+        double from = 0, m = 1.0;
+        for (const CurvePoint& p : config.points) {
+          const double at = std::min(p.at.seconds(), h);
+          if (at > from) {
+            integral += m * (at - from);
+            from = at;
+          }
+          m = p.multiplier;
+        }
+        if (h > from) integral += m * (h - from);
+        break;
+      }
+      case TrafficConfig::Curve::kDiurnal: {
+        const double lo = config.diurnal_trough;
+        const double period = config.diurnal_period.seconds();
+        const double peak = config.diurnal_peak_at.seconds();
+        const double w = 2 * std::numbers::pi / period;
+        // m(t) = lo + (1 - lo) (1 + cos(w (t - peak))) / 2
+        integral = h * (1 + lo) / 2 +
+                   (1 - lo) / 2 * (std::sin(w * (h - peak)) - std::sin(w * (0 - peak))) / w;
+        break;
+      }
+    }
+    total += base * integral;
+  }
+  for (const BurstConfig& b : config.bursts) {
+    if (b.rate <= 0) continue;
+    const double start = b.start.seconds();
+    const double stop = std::min(start + b.duration.seconds(), h);
+    if (stop > start) total += b.rate * (stop - start);
+  }
+  return total;
 }
 
 TrafficGenerator::TrafficGenerator(const TrafficConfig& config, const ColoSet& colos,
@@ -296,8 +551,10 @@ void TrafficGenerator::ScheduleNext(size_t i) {
     case Source::Kind::kBase: {
       const double rate = base_rate_ * max_multiplier_;
       for (;;) {
-        s.next += Duration::FromSecondsF(-std::log(s.rng.UniformOpen01()) / rate);
-        if (s.next >= end_) return;
+        // gap >= end_ - next is next + gap >= end_ without overflow (tiny rates give huge gaps).
+        const Duration gap = Duration::FromSecondsF(-std::log(s.rng.UniformOpen01()) / rate);
+        if (gap >= end_ - s.next) return;
+        s.next += gap;
         if (max_multiplier_ == 1.0 && config_.curve == TrafficConfig::Curve::kConstant) break;
         if (s.rng.Uniform01() * max_multiplier_ < Multiplier(s.next)) break;
       }
@@ -305,8 +562,11 @@ void TrafficGenerator::ScheduleNext(size_t i) {
     }
     case Source::Kind::kBurst: {
       const BurstConfig& b = config_.bursts[s.index];
-      s.next += Duration::FromSecondsF(-std::log(s.rng.UniformOpen01()) / b.rate);
-      if (s.next >= Time() + b.start + b.duration || s.next >= end_) return;
+      const Duration gap = Duration::FromSecondsF(-std::log(s.rng.UniformOpen01()) / b.rate);
+      // stop = min(end, start + duration) (the sum is checked by the loader; saturate anyway).
+      const Time stop = std::min(end_, CheckedAdd(Time() + b.start, b.duration).value_or(Time::Infinite()));
+      if (gap >= stop - s.next) return;
+      s.next += gap;
       break;
     }
     case Source::Kind::kTrace: {

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -76,6 +77,25 @@ struct TrafficConfig {
   std::optional<TraceConfig> trace;
 };
 
+// Input limits (docs/scenarios.md, "Input limits").
+//
+// Every Poisson rate (traffic.rate, each traffic.role_rates[] and their sum, the peak
+// rate x curve multiplier, traffic.bursts[].rate) is at most kMaxRequestRate requests/s: the
+// mean gap between arrivals stays >= 1 us, so the nanosecond clock keeps arrivals distinct
+// (at 1e15/s every gap would round to 0 ns), and 1e6/s for one hour is already 3.6e9
+// requests, more than a run can simulate.
+inline constexpr double kMaxRequestRate = 1e6;
+// A trace cell (invocations of one function in one minute), also after traffic.trace.scale,
+// is at most this: 1e6 requests/s for a minute, the same bound as kMaxRequestRate; it fits
+// uint32.
+inline constexpr uint32_t kMaxTraceCountPerMinute = 60000000;
+// A trace has at most this many minute columns (366 days; the Azure 2019 files have 1440).
+inline constexpr size_t kMaxTraceMinutes = 366 * 1440;
+// A trace file must be a regular file of at most this size (256 MiB). The shipped samples are
+// 0.1-0.6 MB; a full-day file of the Azure 2019 trace (about 3 KB per function row) fits.
+// Parsed counts take at most about twice the file size in memory ("0," -> 4 bytes).
+inline constexpr int64_t kMaxTraceFileBytes = int64_t{256} << 20;
+
 // Reads the "traffic" object. `base_dir` resolves a relative trace path.
 absl::Status ParseTrafficConfig(JsonReader& r, const std::string& base_dir, TrafficConfig* out);
 
@@ -97,7 +117,30 @@ struct Trace {
   std::vector<std::vector<uint32_t>> counts;
   size_t minutes() const { return counts.empty() ? 0 : counts[0].size(); }
 };
+
+// Parses the text of an Azure Functions 2019 invocations file: the header
+// "HashOwner,HashApp,HashFunction,Trigger,<minute>,..." (1 to kMaxTraceMinutes minute
+// columns), then one row per function with exactly as many minute cells. A cell is decimal
+// digits only, at most kMaxTraceCountPerMinute; a row may end in "\r"; empty lines are
+// skipped. At most `max_functions` rows are read (0: all). Errors are
+// "<name>:<row>:<column>: ..." (1-based, the header is row 1). Never reads outside `text`;
+// safe on arbitrary bytes (fuzzing entry point).
+absl::StatusOr<Trace> ParseAzureTrace(std::string_view text, const std::string& name,
+                                      int64_t max_functions);
+
+// Reads config.path (which must be a regular file — not a directory, device or FIFO — of at
+// most kMaxTraceFileBytes) with ParseAzureTrace, and checks that every count x config.scale
+// is at most kMaxTraceCountPerMinute. Errors name the path and what is accepted.
 absl::StatusOr<Trace> LoadAzureTrace(const TraceConfig& config);
+
+// The expected number of arrivals in [0, horizon) of a TrafficGenerator over `config`,
+// computed from the configuration without simulating: base rate (rate, or the sum of
+// role_rates) x the integral of the curve multiplier over [0, horizon) (piecewise exactly,
+// diurnal in closed form), plus every burst's rate x its overlap with [0, horizon), plus,
+// with a trace, every count x scale over the part of its minute inside [0, horizon) (the
+// trace replaces the base process, as in TrafficGenerator). Failovers move arrivals and do
+// not change the total. `trace` may be null only when config.trace is unset.
+double ExpectedArrivals(const TrafficConfig& config, Duration horizon, const Trace* trace);
 
 class TrafficGenerator {
  public:

@@ -6,6 +6,9 @@
 #include <map>
 #include <vector>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "gtest/gtest.h"
 
 namespace credsim {
@@ -187,7 +190,8 @@ TEST(TrafficTest, TraceLoaderRejectsBadFilesWithLineNumbers) {
   tc.path = WriteTrace("HashOwner,HashApp,HashFunction,Trigger,480\no,a,f,http,x\n");
   auto t = LoadAzureTrace(tc);
   ASSERT_FALSE(t.ok());
-  EXPECT_NE(std::string(t.status().message()).find(":2: column 5"), std::string::npos);
+  EXPECT_NE(std::string(t.status().message()).find(":2:5: \"x\" is not a count"), std::string::npos)
+      << t.status();
   tc.path = WriteTrace("a,b,c\n");
   EXPECT_FALSE(LoadAzureTrace(tc).ok());
   tc.path = "/nonexistent/invocations.csv";
@@ -220,6 +224,302 @@ TEST(TrafficTest, ParseErrorsNameThePath) {
             std::string::npos);
   EXPECT_NE(parse(R"({"roles": 5, "bursts": [{"role": 9}]})").find("traffic.bursts[0].role"),
             std::string::npos);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 10 item 8: strict trace cells, regular files only, size limit, scale overflow.
+
+std::string TraceError(std::string_view text, int64_t max_functions = 0) {
+  auto t = ParseAzureTrace(text, "t.csv", max_functions);
+  return t.ok() ? "" : std::string(t.status().message());
+}
+
+TEST(TrafficTest, TraceCellsAreDigitsOnlyWithinTheCap) {
+  const std::string h = "HashOwner,HashApp,HashFunction,Trigger,1,2\n";
+  // "-1" was read by strtoul as 4294967295.
+  EXPECT_EQ(TraceError(h + "o,a,f,http,-1,0\n"),
+            "t.csv:2:5: \"-1\" is not a count; expected an integer from 0 to 60000000 (digits only)");
+  for (const char* bad : {"+1", " 1", "1 ", "0x1", "1.0", "1e3", "", "\t", "1\r\r"}) {
+    const std::string e = TraceError(h + "o,a,f,http,0," + bad + "\n");
+    EXPECT_EQ(e.rfind("t.csv:2:6: \"", 0), 0u) << "[" << bad << "] " << e;
+  }
+  EXPECT_EQ(TraceError(h + "o,a,f,http,0,4294967296\n"),
+            "t.csv:2:6: 4294967296 is out of range; expected an integer from 0 to 60000000 "
+            "(invocations per minute)");
+  EXPECT_EQ(TraceError(h + "o,a,f,http,60000001,0\n").rfind("t.csv:2:5: 60000001 is out of range", 0), 0u);
+  EXPECT_EQ(TraceError(h + "o,a,f,http,0,99999999999999999999999999\n")
+                .rfind("t.csv:2:6: 99999999999999999999999999 is out of range", 0),
+            0u);
+  EXPECT_EQ(TraceError(h + "o,a,f,http,1,2,3\n"),
+            "t.csv:2:7: more cells than the header; expected 2 minute columns");
+  EXPECT_EQ(TraceError(h + "o,a,f,http,1,\n").rfind("t.csv:2:6: \"\" is not a count", 0), 0u);
+  EXPECT_EQ(TraceError(h + "o,a,f,http,1\n"), "t.csv:2: expected 2 minute columns, got 1");
+  EXPECT_EQ(TraceError(h), "t.csv: no functions in the trace");
+  EXPECT_EQ(TraceError("a,b\n").rfind("t.csv: not an Azure Functions 2019 invocations file", 0), 0u);
+  EXPECT_EQ(TraceError(""), TraceError("a,b\n"));
+  // Control bytes are not echoed raw.
+  EXPECT_NE(TraceError(h + "o,a,f,http,0,\x01\x1b[31m\n").find("\"??[31m\""), std::string::npos);
+
+  // Accepted: CRLF, blank lines, the cap itself, max_functions stops before bad rows.
+  auto t = ParseAzureTrace(h + "o,a,f,http,60000000,0\r\n\r\n\no2,a,f,http,7,0007\r\n", "t.csv", 0);
+  ASSERT_TRUE(t.ok()) << t.status();
+  ASSERT_EQ(t->counts.size(), 2u);
+  EXPECT_EQ(t->counts[0], (std::vector<uint32_t>{60000000, 0}));
+  EXPECT_EQ(t->counts[1], (std::vector<uint32_t>{7, 7}));
+  auto one = ParseAzureTrace(h + "o,a,f,http,1,2\no,a,f,http,x,y\n", "t.csv", 1);
+  ASSERT_TRUE(one.ok()) << one.status();
+  EXPECT_EQ(one->counts.size(), 1u);
+}
+
+TEST(TrafficTest, TraceParserSurvivesArbitraryBytes) {
+  // A crude fuzz: random bytes after a valid header must give a status, never a crash.
+  Rng rng(11);
+  const std::string alphabet = "0123456789,\r\n-x \x00\xff";
+  for (int i = 0; i < 2000; ++i) {
+    std::string text = "HashOwner,HashApp,HashFunction,Trigger,1,2,3\n";
+    const int n = static_cast<int>(rng.UniformInt(80));
+    for (int k = 0; k < n; ++k) text += alphabet[rng.UniformInt(alphabet.size())];
+    auto t = ParseAzureTrace(text, "fuzz", static_cast<int64_t>(rng.UniformInt(3)));
+    if (t.ok()) {
+      for (const auto& row : t->counts) ASSERT_EQ(row.size(), 3u);
+    }
+  }
+}
+
+TEST(TrafficTest, TraceHeaderMinuteColumnsAreCapped) {
+  std::string h = "HashOwner,HashApp,HashFunction,Trigger";
+  for (size_t i = 0; i <= kMaxTraceMinutes; ++i) h += ",1";
+  EXPECT_EQ(TraceError(h + "\n"),
+            "t.csv:1: 527041 minute columns are too many; expected at most 527040 (366 days)");
+}
+
+TEST(TrafficTest, TraceFilesMustBeRegularFilesWithinTheSizeLimit) {
+  TraceConfig tc;
+  const std::string accepted = "expected a regular file of at most 268435456 bytes (256 MiB)";
+  for (const char* special : {"/dev/zero", "/dev/null"}) {
+    tc.path = special;
+    auto t = LoadAzureTrace(tc);
+    ASSERT_FALSE(t.ok()) << special;
+    EXPECT_EQ(t.status().message(),
+              std::string(special) + ": is a character device; " + accepted);
+  }
+  const auto dir = std::filesystem::temp_directory_path() / "credsim_traffic_test_special";
+  std::filesystem::create_directories(dir);
+  tc.path = dir.string();
+  EXPECT_EQ(LoadAzureTrace(tc).status().message(), tc.path + ": is a directory; " + accepted);
+  const std::string fifo = (dir / "fifo.csv").string();
+  ::unlink(fifo.c_str());
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  tc.path = fifo;  // opening it would block forever
+  EXPECT_EQ(LoadAzureTrace(tc).status().message(), fifo + ": is a FIFO; " + accepted);
+  ::unlink(fifo.c_str());
+  // Too large (a sparse file: no disk space used).
+  const std::string big = (dir / "big.csv").string();
+  {
+    std::ofstream(big) << "HashOwner,HashApp,HashFunction,Trigger,1\n";
+  }
+  std::filesystem::resize_file(big, kMaxTraceFileBytes + 1);
+  tc.path = big;
+  EXPECT_EQ(LoadAzureTrace(tc).status().message(),
+            big + ": 268435457 bytes is too large; " + accepted);
+  std::filesystem::remove(big);
+  tc.path = (dir / "missing.csv").string();
+  auto missing = LoadAzureTrace(tc);
+  EXPECT_EQ(std::string(missing.status().message()).rfind("cannot open trace file " + tc.path, 0), 0u)
+      << missing.status();
+  std::filesystem::remove_all(dir);
+}
+
+TEST(TrafficTest, TraceScaleTimesCountsMustStayWithinTheCap) {
+  TraceConfig tc;
+  tc.path = WriteTrace("HashOwner,HashApp,HashFunction,Trigger,1,2\no,a,f,http,3,700\n");
+  tc.scale = 1e6;  // 7e8 per minute: used to overflow the uint32 of the replay
+  auto t = LoadAzureTrace(tc);
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(std::string(t.status().message())
+                .find("the largest count, 700 (function 0, minute column 6), x traffic.trace.scale "
+                      "1000000 = 700000000 invocations per minute is too many; expected count x "
+                      "scale <= 60000000"),
+            std::string::npos)
+      << t.status();
+  tc.scale = 60000000.0 / 700;
+  EXPECT_TRUE(LoadAzureTrace(tc).ok());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 10 item 9: rate caps; item 4: burst start + duration must fit.
+
+std::string ParseError(const char* text) {
+  nlohmann::json j = nlohmann::json::parse(text);
+  TrafficConfig cfg;
+  JsonReader r(j, "traffic");
+  absl::Status s = ParseTrafficConfig(r, ".", &cfg);
+  if (s.ok()) s = r.Finish();
+  return std::string(s.message());
+}
+
+TEST(TrafficTest, RatesAreCappedAtAMillionPerSecond) {
+  EXPECT_EQ(ParseError(R"({"rate": 1000000})"), "");
+  EXPECT_EQ(ParseError(R"({"rate": 1e15})"),
+            "traffic.rate: 1000000000000000 is out of range; expected a number in [0, 1000000]");
+  EXPECT_EQ(ParseError(R"({"role_rates": [1, 1e15]})"),
+            "traffic.role_rates[1]: expected a number from 0 to 1000000 (requests/s)");
+  EXPECT_EQ(ParseError(R"({"role_rates": [600000, 600000]})"),
+            "traffic.role_rates: the rates add up to 1200000 requests/s; expected a sum of at most 1000000");
+  EXPECT_EQ(ParseError(R"({"bursts": [{"rate": 1e15}]})"),
+            "traffic.bursts[0].rate: 1000000000000000 is out of range; expected a number in [0, 1000000]");
+  EXPECT_EQ(ParseError(R"({"rate": 50, "curve": {"type": "piecewise", "points": [{"at": "1m", "multiplier": 1e6}]}})"),
+            "traffic.curve.points[0].multiplier: 50 requests/s x 1000000 = 50000000 requests/s is "
+            "too many; expected rate x multiplier <= 1000000");
+  EXPECT_EQ(ParseError(R"({"rate": 50, "curve": {"type": "piecewise", "points": [{"at": "1m", "multiplier": 20000}]}})"), "");
+}
+
+TEST(TrafficTest, BurstStartPlusDurationMustFitTheClock) {
+  // A burst after the run is valid (it simply never fires) as long as nothing overflows.
+  EXPECT_EQ(ParseError(R"({"bursts": [{"start": "87600h", "duration": "5m"}]})"), "");
+  EXPECT_EQ(ParseError(R"({"bursts": [{"start": "2562047h", "duration": "1h"}]})"),
+            "traffic.bursts[0].duration: start (2562047h) + duration (1h) does not fit the 64-bit "
+            "nanosecond clock; expected start + duration <= 2562047h47m16.854775807s");
+}
+
+TEST(TrafficTest, TinyRatesAndFarBurstsDoNotOverflowTheClock) {
+  // A gap of 1e300 s saturates to Duration::Infinite(); next + gap used to overflow.
+  TrafficConfig cfg;
+  cfg.rate = 1e-300;
+  BurstConfig far;
+  far.start = Duration::Hours(2562047);
+  far.duration = Duration::Minutes(30);
+  far.rate = 1e-300;
+  cfg.bursts.push_back(far);
+  BurstConfig slow;
+  slow.start = Duration::Seconds(10);
+  slow.rate = 1e-300;
+  cfg.bursts.push_back(slow);
+  ColoSet colos(SmallColos(3));
+  EXPECT_TRUE(RunTraffic(cfg, colos, 1, Duration::Hours(1)).empty());
+}
+
+// Issue 10 item 9 (b): ExpectedArrivals against generated counts, several configs and seeds.
+TEST(TrafficTest, ExpectedArrivalsMatchesGeneratedCounts) {
+  ColoSet colos(SmallColos(6));
+  struct Case {
+    const char* name;
+    TrafficConfig cfg;
+    Duration horizon;
+  };
+  std::vector<Case> cases;
+  {
+    TrafficConfig c;
+    c.rate = 40;
+    cases.push_back({"constant", c, Duration::Minutes(20)});
+  }
+  {
+    TrafficConfig c;
+    c.role_rates = {5, 10, 0, 25};
+    c.roles = 4;
+    cases.push_back({"role_rates", c, Duration::Minutes(20)});
+  }
+  {
+    TrafficConfig c;
+    c.rate = 30;
+    c.curve = TrafficConfig::Curve::kPiecewise;
+    c.points = {{Duration::Minutes(5), 3.0}, {Duration::Minutes(5), 0.5}, {Duration::Minutes(12), 2.0},
+                {Duration::Minutes(50), 100.0}};  // the last step is past the horizon
+    cases.push_back({"piecewise", c, Duration::Minutes(20)});
+  }
+  {
+    TrafficConfig c;
+    c.rate = 30;
+    c.curve = TrafficConfig::Curve::kPiecewise;
+    c.points = {{Duration(), 0.0}, {Duration::Minutes(10), 1.0}};
+    cases.push_back({"piecewise from zero", c, Duration::Minutes(20)});
+  }
+  {
+    TrafficConfig c;
+    c.rate = 50;
+    c.curve = TrafficConfig::Curve::kDiurnal;
+    c.diurnal_period = Duration::Minutes(50);
+    c.diurnal_peak_at = Duration::Minutes(7);
+    c.diurnal_trough = 0.1;
+    cases.push_back({"diurnal, partial period", c, Duration::Minutes(32)});
+  }
+  {
+    TrafficConfig c;
+    c.rate = 10;
+    BurstConfig a;
+    a.start = Duration::Minutes(3);
+    a.duration = Duration::Minutes(2);
+    a.rate = 200;
+    BurstConfig b;  // cut by the horizon
+    b.start = Duration::Minutes(18);
+    b.duration = Duration::Minutes(10);
+    b.rate = 100;
+    BurstConfig c0;  // never fires
+    c0.start = Duration::Hours(5);
+    c0.rate = 1000;
+    c.bursts = {a, b, c0};
+    FailoverConfig f;  // moves arrivals, does not change the total
+    f.at = Duration::Minutes(1);
+    f.from = 0;
+    f.to = 1;
+    c.failovers.push_back(f);
+    cases.push_back({"bursts and failover", c, Duration::Minutes(20)});
+  }
+  for (const Case& k : cases) {
+    SCOPED_TRACE(k.name);
+    const double expected = ExpectedArrivals(k.cfg, k.horizon, nullptr);
+    double generated = 0;
+    const int seeds = 4;
+    for (uint64_t seed = 1; seed <= seeds; ++seed) {
+      generated += static_cast<double>(RunTraffic(k.cfg, colos, seed, k.horizon).size());
+    }
+    generated /= seeds;
+    ASSERT_GT(expected, 1000);
+    // Poisson: 4 seeds of >= 1e4 arrivals each -> sigma <= 0.5 %.
+    EXPECT_NEAR(generated / expected, 1.0, 0.03) << "expected " << expected << ", generated " << generated;
+  }
+  // Closed forms.
+  TrafficConfig constant;
+  constant.rate = 40;
+  EXPECT_DOUBLE_EQ(ExpectedArrivals(constant, Duration::Minutes(20), nullptr), 40 * 1200.0);
+  TrafficConfig diurnal;
+  diurnal.curve = TrafficConfig::Curve::kDiurnal;
+  diurnal.rate = 10;
+  diurnal.diurnal_trough = 0.3;
+  // Over whole periods the mean multiplier is (1 + trough) / 2.
+  EXPECT_NEAR(ExpectedArrivals(diurnal, Duration::Hours(48), nullptr), 10 * 0.65 * 48 * 3600, 1e-3);
+}
+
+TEST(TrafficTest, ExpectedArrivalsOfATraceReplay) {
+  TraceConfig tc;
+  tc.path = WriteTrace(
+      "HashOwner,HashApp,HashFunction,Trigger,1,2,3,4\n"
+      "o1,a1,f1,http,300,0,700,10000\n"
+      "o2,a2,f2,timer,20,1000,0,5\n");
+  tc.scale = 0.7;
+  auto trace = LoadAzureTrace(tc);
+  ASSERT_TRUE(trace.ok()) << trace.status();
+  auto shared = std::make_shared<const Trace>(*trace);
+  TrafficConfig cfg;
+  cfg.trace = tc;
+  cfg.rate = 1000;  // ignored: the trace replaces the base process
+  BurstConfig b;
+  b.start = Duration::Seconds(30);
+  b.duration = Duration::Seconds(60);
+  b.rate = 20;
+  cfg.bursts.push_back(b);
+  const Duration horizon = Duration::Seconds(150);  // minutes 0, 1 and half of 2
+  const double expected = ExpectedArrivals(cfg, horizon, shared.get());
+  EXPECT_DOUBLE_EQ(expected, 0.7 * (300 + 0 + 350 + 20 + 1000 + 0) + 20 * 60);
+  ColoSet colos(SmallColos(3));
+  double generated = 0;
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
+    generated += static_cast<double>(RunTraffic(cfg, colos, seed, horizon, shared).size());
+  }
+  EXPECT_NEAR(generated / 4 / expected, 1.0, 0.03);
+  // Past the end of the trace only bursts remain.
+  EXPECT_DOUBLE_EQ(ExpectedArrivals(cfg, Duration::Hours(1), shared.get()),
+                   0.7 * (300 + 700 + 10000 + 20 + 1000 + 5) + 20 * 60);
 }
 
 }  // namespace

@@ -5,6 +5,21 @@
 namespace credsim {
 namespace {
 
+// Reports a timer duration (added to the current instant) that could overflow the clock.
+template <typename D>
+void CheckTimer(JsonReader& r, std::string_view key, const D& d) {
+  if (!r.ok()) return;
+  const std::optional<Duration> v = d;
+  if (v && *v > kMaxTimerDuration) {
+    r.Fail(r.PathOf(key),
+           fmt::format("{} is too large: added to the last instant of a run ({} warm-up + "
+                       "duration, plus the 1h drain) it would overflow the clock; expected at "
+                       "most {}",
+                       FormatDuration(*v), FormatDuration(kMaxRunLength),
+                       FormatDuration(kMaxTimerDuration)));
+  }
+}
+
 template <typename F>
 absl::Status Section(JsonReader& parent, std::string_view key, F parse) {
   JsonReader r = parent.Child(key);
@@ -14,6 +29,27 @@ absl::Status Section(JsonReader& parent, std::string_view key, F parse) {
 
 }  // namespace
 
+absl::Status CheckRunLength(const WorldConfig& w) {
+  auto fail = [](std::string_view path, std::string msg) {
+    return absl::InvalidArgumentError(fmt::format("{}: {}", path, msg));
+  };
+  if (w.duration <= Duration()) return fail("duration", "must be > 0");
+  if (w.warmup < Duration()) return fail("warmup", "must be >= 0");
+  const std::optional<Duration> total = CheckedAdd(w.duration, w.warmup);
+  if (!total || *total > kMaxRunLength) {
+    return fail("duration",
+                fmt::format("warmup + duration must be at most {}; got {} + {}",
+                            FormatDuration(kMaxRunLength), FormatDuration(w.warmup),
+                            FormatDuration(w.duration)));
+  }
+  if (w.interval < Duration::Seconds(1)) return fail("timeseries_interval", "must be >= 1s");
+  if (*total / w.interval > kMaxIntervals) {
+    return fail("timeseries_interval",
+                "too small for the duration (more than 1,000,000 intervals)");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ParseIsolateConfig(JsonReader& r, IsolateConfig* out) {
   ReadDurationDistribution(r, "cold_start", &out->cold_start);
   out->cold_start_cpu = r.GetDuration("cold_start_cpu", out->cold_start_cpu);
@@ -21,14 +57,20 @@ absl::Status ParseIsolateConfig(JsonReader& r, IsolateConfig* out) {
   out->random_evictions_per_hour =
       r.GetNumber("random_evictions_per_hour", out->random_evictions_per_hour, 0, 1e6);
   out->max_lifetime = r.GetOptionalDuration("max_lifetime");
+  CheckTimer(r, "max_lifetime", out->max_lifetime);
   out->restart_interval = r.GetOptionalDuration("restart_interval");
-  if (out->restart_interval && *out->restart_interval <= Duration() && r.ok()) {
-    r.Fail(r.PathOf("restart_interval"), "must be > 0");
+  if (out->restart_interval && *out->restart_interval < kMinRestartInterval && r.ok()) {
+    r.Fail(r.PathOf("restart_interval"),
+           fmt::format("{} is too short; expected a duration >= {} (or null)",
+                       FormatDuration(*out->restart_interval), FormatDuration(kMinRestartInterval)));
   }
   if (const nlohmann::json* rs = r.GetRaw("restarts")) {
     const std::string path = r.PathOf("restarts");
     if (!rs->is_array()) {
       r.Fail(path, "expected an array of durations from the start, e.g. [\"6h\", \"30h\"]");
+    } else if (rs->size() > kMaxRestarts && r.ok()) {
+      r.Fail(path, fmt::format("{} restarts are too many; expected at most {}", rs->size(),
+                               kMaxRestarts));
     } else {
       for (size_t i = 0; i < rs->size() && r.ok(); ++i) {
         const auto& v = (*rs)[i];
@@ -48,6 +90,7 @@ absl::Status ParseIsolateConfig(JsonReader& r, IsolateConfig* out) {
 
 absl::Status ParseWorkerConfig(JsonReader& r, WorkerConfig* out) {
   out->edge_timeout = r.GetDuration("edge_timeout", out->edge_timeout);
+  CheckTimer(r, "edge_timeout", out->edge_timeout);
   out->cross_request_waits_cancelled =
       r.GetBool("cross_request_waits_cancelled", out->cross_request_waits_cancelled);
   out->custom_domain = r.GetBool("custom_domain", out->custom_domain);

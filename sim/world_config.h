@@ -73,6 +73,29 @@ struct WorldConfig {
   PricingConfig pricing;
 };
 
+// Input limits of the isolates section (docs/scenarios.md): periodic restarts at most once a
+// minute (each restart is an event that evicts the whole fleet; "1ns" used to allocate
+// 2.6e15 restart instants), and at most kMaxRestarts explicit restarts (one every 5 minutes
+// over the longest run, 720 h, is 8640).
+inline constexpr Duration kMinRestartInterval = Duration::Minutes(1);
+inline constexpr size_t kMaxRestarts = 10000;
+
+// Run length limits: warmup + duration (computed with overflow checking) at most
+// kMaxRunLength, duration > 0, timeseries_interval >= 1s and at most kMaxIntervals buckets.
+inline constexpr Duration kMaxRunLength = Duration::Hours(24 * 30);
+inline constexpr int64_t kMaxIntervals = 1000000;
+
+// A duration that the simulation adds to the current instant as a timer (isolate
+// max_lifetime, edge_timeout) must leave room for the latest instant of any run: warm-up +
+// duration (<= kMaxRunLength) plus the 1 h drain after the end. Larger values would overflow
+// the clock; smaller ones (even far beyond the run, i.e. "never") are accepted.
+inline constexpr Duration kMaxTimerDuration = kMaxDuration - kMaxRunLength - Duration::Hours(1);
+
+// Checks w.duration, w.warmup and w.interval against the limits above. Errors are
+// "duration: ..." / "timeseries_interval: ..." in the JsonReader style. Never overflows,
+// whatever the inputs (e.g. "duration": "2562047h", "warmup": "5m").
+absl::Status CheckRunLength(const WorldConfig& w);
+
 absl::Status ParseIsolateConfig(JsonReader& r, IsolateConfig* out);
 absl::Status ParseWorkerConfig(JsonReader& r, WorkerConfig* out);
 absl::Status ParsePricingConfig(JsonReader& r, PricingConfig* out);

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <map>
 
 #include "cli/results.h"
 #include "fmt/format.h"
@@ -78,10 +79,37 @@ std::string CheckFinding::Line() const {
   return "";
 }
 
+std::string EscapeWorkflowData(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '%': out += "%25"; break;
+      case '\r': out += "%0D"; break;
+      case '\n': out += "%0A"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string EscapeWorkflowProperty(const std::string& s) {
+  std::string out;
+  for (char c : EscapeWorkflowData(s)) {
+    switch (c) {
+      case ':': out += "%3A"; break;
+      case ',': out += "%2C"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
 std::string CheckFinding::GithubAnnotation() const {
   const bool error = kind == Kind::kRegression || kind == Kind::kMissingFromResults;
-  return fmt::format("::{} title=credsim {}::{}", error ? "error" : "notice",
-                     error ? "regression" : "change", Line());
+  std::string props;
+  if (!file.empty()) props += "file=" + EscapeWorkflowProperty(file) + ",";
+  props += std::string("title=credsim ") + (error ? "regression" : "change");
+  return fmt::format("::{} {}::{}", error ? "error" : "notice", props, EscapeWorkflowData(Line()));
 }
 
 bool CheckReport::failed() const {
@@ -100,11 +128,17 @@ absl::StatusOr<double> ParseTolerance(const std::string& text) {
   if (percent) t.pop_back();
   char* end = nullptr;
   const double v = std::strtod(t.c_str(), &end);
-  if (t.empty() || *end != '\0' || !(v >= 0) || !std::isfinite(v)) {
+  if (t.empty() || *end != '\0' || !(v >= 0) || !std::isfinite(v) || t[0] == ' ' || t[0] == '+') {
     return absl::InvalidArgumentError(fmt::format(
         "--tolerance: \"{}\" is not accepted; expected a non-negative percentage such as \"2%\" "
         "or \"0\", or a fraction such as 0.02",
         text));
+  }
+  if (!percent && v > 1) {
+    return absl::InvalidArgumentError(fmt::format(
+        "--tolerance: \"{}\" is not accepted: a bare number is a fraction (0.02 = 2%) and must be "
+        "at most 1; write \"{}%\" if you mean {} percent",
+        text, Fmt(v * 100), Fmt(v * 100)));
   }
   return percent ? v / 100.0 : v;
 }
@@ -114,6 +148,7 @@ absl::StatusOr<nlohmann::json> BaselineFromResults(const std::vector<nlohmann::j
   nlohmann::json out;
   out["credsim_version"] = Version();
   out["scenarios"] = nlohmann::json::object();
+  std::map<std::string, std::string> seen;  // scenario → file it came from
   for (size_t i = 0; i < results.size(); ++i) {
     const nlohmann::json& r = results[i];
     const std::string& name = names[i];
@@ -122,7 +157,14 @@ absl::StatusOr<nlohmann::json> BaselineFromResults(const std::vector<nlohmann::j
       return absl::InvalidArgumentError(fmt::format(
           "{}: not a credsim results file (expected \"scenario\" and a \"strategies\" array)", name));
     }
-    nlohmann::json& sc = out["scenarios"][r.at("scenario").get<std::string>()];
+    const std::string scenario = r.at("scenario").get<std::string>();
+    if (auto [it, inserted] = seen.emplace(scenario, name); !inserted) {
+      return absl::InvalidArgumentError(fmt::format(
+          "{}: scenario \"{}\" is also in {}; give each scenario's results once (the verdict "
+          "must not depend on argument order)",
+          name, scenario, it->second));
+    }
+    nlohmann::json& sc = out["scenarios"][scenario];
     sc = nlohmann::json::object();
     const nlohmann::json& list = r.at("strategies");
     for (size_t k = 0; k < list.size(); ++k) {
@@ -142,7 +184,12 @@ absl::StatusOr<nlohmann::json> BaselineFromResults(const std::vector<nlohmann::j
       if (e["errors"].is_object()) e["errors"].erase("total");
       e["auth_p99_ms"] = s.at("auth_latency_ms").at("p99");
       if (auto st = CheckEntry(e, path); !st.ok()) return st;
-      sc[s.at("name").get<std::string>()] = e;
+      const std::string strategy = s.at("name").get<std::string>();
+      if (sc.contains(strategy)) {
+        return absl::InvalidArgumentError(fmt::format(
+            "{}.name: strategy \"{}\" appears twice in this results file", path, strategy));
+      }
+      sc[strategy] = e;
     }
   }
   return out;
@@ -171,7 +218,7 @@ CheckReport Compare(const nlohmann::json& baseline, const nlohmann::json& curren
   for (const auto& [sc, strategies] : cs.items()) {
     for (const auto& [st, now] : strategies.items()) {
       if (!bs.contains(sc) || !bs.at(sc).contains(st)) {
-        report.findings.push_back({CheckFinding::Kind::kMissingFromBaseline, sc, st, "", 0, 0});
+        report.findings.push_back({CheckFinding::Kind::kMissingFromBaseline, sc, st, "", 0, 0, ""});
         continue;
       }
       const auto base_metrics = Metrics(bs.at(sc).at(st));
@@ -180,9 +227,9 @@ CheckReport Compare(const nlohmann::json& baseline, const nlohmann::json& curren
         const double b = base_metrics[i].second, n = now_metrics[i].second;
         ++report.compared;
         if (n > b * (1 + tolerance)) {
-          report.findings.push_back({CheckFinding::Kind::kRegression, sc, st, base_metrics[i].first, b, n});
+          report.findings.push_back({CheckFinding::Kind::kRegression, sc, st, base_metrics[i].first, b, n, ""});
         } else if (n < b * (1 - tolerance)) {
-          report.findings.push_back({CheckFinding::Kind::kImprovement, sc, st, base_metrics[i].first, b, n});
+          report.findings.push_back({CheckFinding::Kind::kImprovement, sc, st, base_metrics[i].first, b, n, ""});
         }
       }
     }
@@ -192,7 +239,7 @@ CheckReport Compare(const nlohmann::json& baseline, const nlohmann::json& curren
   for (const auto& [sc, strategies] : bs.items()) {
     for (const auto& [st, e] : strategies.items()) {
       if (!cs.contains(sc) || !cs.at(sc).contains(st)) {
-        report.findings.push_back({CheckFinding::Kind::kMissingFromResults, sc, st, "", 0, 0});
+        report.findings.push_back({CheckFinding::Kind::kMissingFromResults, sc, st, "", 0, 0, ""});
       }
     }
   }

@@ -23,9 +23,17 @@ struct CheckFinding {
   enum class Kind { kRegression, kImprovement, kMissingFromResults, kMissingFromBaseline } kind;
   std::string scenario, strategy, metric;
   double baseline = 0, now = 0;
+  // The scenario file the finding is about (annotations point at it); empty if unknown.
+  std::string file;
   std::string Line() const;            // one human line
-  std::string GithubAnnotation() const;  // ::error / ::notice line
+  // ::error / ::notice workflow command, escaped per GitHub's rules (message: % CR LF;
+  // properties also : and ,) so that no name can inject a command; file= when known.
+  std::string GithubAnnotation() const;
 };
+
+// GitHub workflow-command escaping.
+std::string EscapeWorkflowData(const std::string& s);
+std::string EscapeWorkflowProperty(const std::string& s);
 
 struct CheckReport {
   std::vector<CheckFinding> findings;
@@ -33,11 +41,13 @@ struct CheckReport {
   bool failed() const;
 };
 
-// Parses "2%", "0.5%", "0" or "0.02" into a fraction; error names the accepted forms.
+// Parses "2%", "0.5%", "0" or "0.02" into a fraction; error names the accepted forms. A bare
+// number above 1 ("2" = 200 %?) is rejected: above 100 % must be spelled with "%".
 absl::StatusOr<double> ParseTolerance(const std::string& text);
 
 // Extracts the checked metrics of results documents into baseline form; errors name the
-// file and JSON path.
+// file and JSON path. Two results for one scenario are an error naming both files (the
+// verdict must not depend on argument order).
 absl::StatusOr<nlohmann::json> BaselineFromResults(const std::vector<nlohmann::json>& results,
                                                    const std::vector<std::string>& names);
 // Validates a baseline document.

@@ -17,6 +17,7 @@ namespace credsim {
 namespace {
 
 using ::nlohmann::json;
+using ::testing::EndsWith;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 using Kind = CheckFinding::Kind;
@@ -68,6 +69,18 @@ TEST(ParseTolerance, AcceptsPercentagesAndFractions) {
   EXPECT_DOUBLE_EQ(*ParseTolerance("150%"), 1.5);
 }
 
+TEST(ParseTolerance, ABareNumberAboveOneMustBeSpelledAsAPercentage) {
+  // "--tolerance 2" used to mean 200 % (issue 10 item 12).
+  for (const char* bad : {"2", "1.5", "100"}) {
+    auto t = ParseTolerance(bad);
+    ASSERT_FALSE(t.ok()) << bad;
+    EXPECT_THAT(std::string(t.status().message()), HasSubstr("must be at most 1")) << bad;
+    EXPECT_THAT(std::string(t.status().message()), HasSubstr("%")) << bad;
+  }
+  EXPECT_DOUBLE_EQ(*ParseTolerance("1"), 1.0);
+  EXPECT_DOUBLE_EQ(*ParseTolerance("200%"), 2.0);
+}
+
 TEST(ParseTolerance, RejectsEverythingElseNamingTheAcceptedForms) {
   for (const char* bad : {"", "%", "-1%", "-0.1", "abc", "2%%", "2 %", "nan", "inf", "1e999", "2x"}) {
     SCOPED_TRACE(bad);
@@ -95,6 +108,17 @@ TEST(BaselineFromResults, ExtractsTheCheckedMetricsPerScenarioAndStrategy) {
   // "total" is derived, not compared.
   EXPECT_FALSE(b->at("scenarios").at("s1").at("none").at("errors").contains("total"));
   EXPECT_TRUE(ValidateBaseline(*b, "x").ok());
+}
+
+TEST(BaselineFromResults, TwoResultsForOneScenarioAreAnInputError) {
+  // The last one used to win, so the verdict depended on argument order (issue 10 item 12).
+  auto b = BaselineFromResults({Results("s1", {ResultEntry("l1", 1)}), Results("s1", {ResultEntry("l1", 2)})},
+                               {"a.json", "b.json"});
+  ASSERT_FALSE(b.ok());
+  EXPECT_THAT(std::string(b.status().message()), StartsWith("b.json: scenario \"s1\" is also in a.json"));
+  auto twice = BaselineFromResults({Results("s1", {ResultEntry("l1", 1), ResultEntry("l1", 2)})}, {"a.json"});
+  ASSERT_FALSE(twice.ok());
+  EXPECT_THAT(std::string(twice.status().message()), HasSubstr("strategies[1].name: strategy \"l1\" appears twice"));
 }
 
 TEST(BaselineFromResults, ErrorsNameTheFileAndPath) {
@@ -310,26 +334,41 @@ TEST(Compare, StrategyOrScenarioMissingFromBaselineIsNewNotAFailure) {
   EXPECT_EQ(r.findings[1].Line(), "new        s / kv: not in the baseline (add it with --update)");
 }
 
+TEST(CheckFinding, GithubAnnotationsEscapeWorkflowCommandsAndPointAtTheScenarioFile) {
+  // A scenario or strategy name cannot start a new workflow command (issue 10 item 3): %,
+  // CR and LF are escaped in the message, and also : and , in properties.
+  CheckFinding evil{Kind::kRegression, "s\n::warning::pwned", "l1\r\n::add-mask::x", "sts_calls", 1, 2,
+                    "scen,arios/a:b%.json"};
+  const std::string a = evil.GithubAnnotation();
+  EXPECT_EQ(a.find('\n'), std::string::npos) << a;
+  EXPECT_EQ(a.find('\r'), std::string::npos) << a;
+  EXPECT_THAT(a, StartsWith("::error file=scen%2Carios/a%3Ab%25.json,title=credsim regression::"));
+  EXPECT_THAT(a, HasSubstr("REGRESSION s%0A::warning::pwned / l1%0D%0A::add-mask::x: sts_calls"));
+  EXPECT_THAT(a, EndsWith("(+100.00%25)"));
+  EXPECT_EQ(EscapeWorkflowData("100% a\r\nb"), "100%25 a%0D%0Ab");
+  EXPECT_EQ(EscapeWorkflowProperty("a:b,c%"), "a%3Ab%2Cc%25");
+}
+
 TEST(CheckFinding, GithubAnnotationsAreErrorsForFailuresAndNoticesOtherwise) {
-  CheckFinding regression{Kind::kRegression, "s", "l1", "sts_calls", 40, 41};
+  CheckFinding regression{Kind::kRegression, "s", "l1", "sts_calls", 40, 41, ""};
   EXPECT_EQ(regression.GithubAnnotation(),
             "::error title=credsim regression::REGRESSION s / l1: sts_calls baseline 40 now 41 "
-            "(+2.50%)");
-  CheckFinding missing{Kind::kMissingFromResults, "s", "kv", "", 0, 0};
+            "(+2.50%25)");
+  CheckFinding missing{Kind::kMissingFromResults, "s", "kv", "", 0, 0, ""};
   EXPECT_THAT(missing.GithubAnnotation(), StartsWith("::error title=credsim regression::MISSING    s / kv"));
-  CheckFinding improved{Kind::kImprovement, "s", "l1", "sts_calls", 40, 30};
+  CheckFinding improved{Kind::kImprovement, "s", "l1", "sts_calls", 40, 30, ""};
   EXPECT_THAT(improved.GithubAnnotation(), StartsWith("::notice title=credsim change::improved   s / l1"));
-  CheckFinding fresh{Kind::kMissingFromBaseline, "s", "kv", "", 0, 0};
+  CheckFinding fresh{Kind::kMissingFromBaseline, "s", "kv", "", 0, 0, ""};
   EXPECT_THAT(fresh.GithubAnnotation(), StartsWith("::notice title=credsim change::new        s / kv"));
 }
 
 TEST(CheckReport, FailedOnlyForRegressionsAndMissingResults) {
   CheckReport r;
   EXPECT_FALSE(r.failed());
-  r.findings.push_back({Kind::kImprovement, "s", "a", "sts_calls", 2, 1});
-  r.findings.push_back({Kind::kMissingFromBaseline, "s", "b", "", 0, 0});
+  r.findings.push_back({Kind::kImprovement, "s", "a", "sts_calls", 2, 1, ""});
+  r.findings.push_back({Kind::kMissingFromBaseline, "s", "b", "", 0, 0, ""});
   EXPECT_FALSE(r.failed());
-  r.findings.push_back({Kind::kMissingFromResults, "s", "c", "", 0, 0});
+  r.findings.push_back({Kind::kMissingFromResults, "s", "c", "", 0, 0, ""});
   EXPECT_TRUE(r.failed());
 }
 

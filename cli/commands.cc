@@ -10,12 +10,17 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <map>
 #include <vector>
 
 #include "cli/check.h"
+#include "cli/json_file.h"
+#include "cli/output_files.h"
 #include "cli/results.h"
 #include "cli/runner.h"
 #include "cli/scenario.h"
+#include "cli/subprocess.h"
+#include "cli/work_estimate.h"
 #include "fmt/format.h"
 #include "strategies/registry.h"
 
@@ -43,7 +48,8 @@ Exit codes: 0 success, 1 failure or regression, 2 bad input (nothing written).
 Docs: docs/scenarios.md, docs/results.md, docs/ci.md.
 )";
 
-constexpr const char* kRunHelp = R"(Usage: credsim run SCENARIO.json... [--strategies a,b|all] [--seed N] [--out DIR] [--threads N] [--quiet]
+constexpr const char* kRunHelp = R"(Usage: credsim run SCENARIO.json... [--strategies a,b|all] [--seed N] [--out DIR] [--threads N]
+                   [--max-requests N] [--quiet]
 
 Runs every selected strategy of each scenario on identical traffic (same seed: paired
 comparison), prints a comparison table and writes, per scenario:
@@ -53,8 +59,11 @@ comparison), prints a comparison table and writes, per scenario:
 
   --strategies LIST  "all" (every registered kind) or names/kinds, comma-separated
                      (default: the scenario's own list)
-  --seed N           override the scenario seed
-  --out DIR          output directory (default: out)
+  --seed N           override the scenario seed (0 .. 2^64-1)
+  --out DIR          output directory (default: out); each scenario's files are written
+                     into a private staging directory and renamed into place together
+  --max-requests N   refuse runs that would simulate more than N requests in total
+                     (default 1000000000; the estimate is printed before the run)
   --threads N        strategies run in parallel (default 2)
   --quiet            no progress lines on stderr (shown by default when stderr is a terminal)
 )";
@@ -86,7 +95,8 @@ and auth-latency p99 against the baseline. Lower is better: a metric regresses w
 exceeds baseline x (1 + tolerance). Results are deterministic, so --tolerance 0 works.
 
   --baseline FILE   baseline file (docs/ci.md describes the format)
-  --tolerance T     e.g. "2%", "0", or a fraction 0.02 (default 0)
+  --tolerance T     e.g. "2%", "0", or a fraction 0.02 (default 0); a bare number must
+                    be at most 1 (write "150%" for more)
   --update          rewrite the baseline with these results (exit 0)
 
 Exit codes: 0 within tolerance, 1 regression (one line each), 2 bad input.
@@ -152,28 +162,40 @@ bool Flag(const Args& a, const std::string& name) {
   return std::find(a.flags.begin(), a.flags.end(), name) != a.flags.end();
 }
 
-absl::Status WriteFileAtomic(const std::filesystem::path& path, const std::string& content) {
-  std::error_code ec;
-  std::filesystem::create_directories(path.parent_path(), ec);
-  const std::filesystem::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << content;
-    if (!out) return absl::InternalError(fmt::format("cannot write {}", tmp.string()));
+// Strict unsigned decimal in [min, max]: digits only (no sign, space or exponent), no
+// overflow (strtoull would clamp 99999999999999999999999 silently).
+std::optional<uint64_t> ParseCount(const std::string& s, uint64_t min, uint64_t max) {
+  if (s.empty() || s.size() > 20) return std::nullopt;
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    const uint64_t d = static_cast<uint64_t>(c - '0');
+    if (v > (UINT64_MAX - d) / 10) return std::nullopt;
+    v = v * 10 + d;
   }
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return absl::InternalError(fmt::format("cannot write {}: {}", path.string(), ec.message()));
-  return absl::OkStatus();
+  if (v < min || v > max) return std::nullopt;
+  return v;
 }
 
-absl::StatusOr<nlohmann::json> ReadJson(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(fmt::format("{}: cannot open file", path));
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    return absl::InvalidArgumentError(fmt::format("{}: not valid JSON: {}", path, e.what()));
+absl::StatusOr<nlohmann::json> ReadResultsJson(const std::string& path) {
+  return ReadJsonFile(path, kMaxResultsFileBytes);
+}
+
+// The shape every results reader relies on; errors name the file and the JSON path.
+absl::Status CheckResultsShape(const nlohmann::json& j, const std::string& path) {
+  if (!j.is_object() || !j.contains("strategies") || !j["strategies"].is_array() ||
+      !j.contains("scenario") || !j["scenario"].is_string()) {
+    return absl::InvalidArgumentError(fmt::format(
+        "{}: not a credsim results file (expected \"scenario\" and a \"strategies\" array)", path));
   }
+  const nlohmann::json& list = j["strategies"];
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (!list[i].is_object() || !list[i].contains("name") || !list[i]["name"].is_string()) {
+      return absl::InvalidArgumentError(fmt::format(
+          "{}: strategies[{}].name: expected an object with a string \"name\"", path, i));
+    }
+  }
+  return absl::OkStatus();
 }
 
 int Fail(int code, const absl::Status& s) {
@@ -182,7 +204,8 @@ int Fail(int code, const absl::Status& s) {
 }
 
 int CmdRun(int argc, char** argv) {
-  auto args = ParseArgs(argc, argv, 2, {"strategies", "seed", "out", "threads"}, {"quiet"}, kRunHelp);
+  auto args = ParseArgs(argc, argv, 2, {"strategies", "seed", "out", "threads", "max-requests"},
+                        {"quiet"}, kRunHelp);
   if (!args) return kBadInput;
   if (args->positional.empty()) {
     std::fputs(kRunHelp, stderr);
@@ -191,54 +214,101 @@ int CmdRun(int argc, char** argv) {
   RunOptions options;
   options.progress = isatty(STDERR_FILENO) && !Flag(*args, "quiet");
   if (auto t = Opt(*args, "threads")) {
-    options.threads = std::atoi(t->c_str());
-    if (options.threads < 1 || options.threads > 256) {
+    auto v = ParseCount(*t, 1, 256);
+    if (!v) {
       return Fail(kBadInput, absl::InvalidArgumentError(
                                  fmt::format("--threads: \"{}\" is not accepted; expected 1..256", *t)));
     }
+    options.threads = static_cast<int>(*v);
   }
   std::optional<uint64_t> seed;
   if (auto s = Opt(*args, "seed")) {
-    char* end = nullptr;
-    const unsigned long long v = std::strtoull(s->c_str(), &end, 10);
-    if (s->empty() || *end != '\0' || (*s)[0] == '-') {
-      return Fail(kBadInput, absl::InvalidArgumentError(fmt::format(
-                                 "--seed: \"{}\" is not accepted; expected a non-negative integer", *s)));
+    auto v = ParseSeed(*s);
+    if (!v.ok()) {
+      return Fail(kBadInput, absl::InvalidArgumentError(fmt::format("--seed: {}", std::string(v.status().message()))));
     }
-    seed = v;
+    seed = *v;
+  }
+  uint64_t max_requests = kDefaultMaxRequests;
+  if (auto m = Opt(*args, "max-requests")) {
+    auto v = ParseCount(*m, 1, UINT64_MAX);
+    if (!v) {
+      return Fail(kBadInput, absl::InvalidArgumentError(fmt::format(
+                                 "--max-requests: \"{}\" is not accepted; expected a positive integer", *m)));
+    }
+    max_requests = *v;
   }
   const std::filesystem::path out_dir = Opt(*args, "out").value_or("out");
 
-  // Validate everything before running or writing anything.
+  // Validate every file before running or writing anything; report every bad one.
   std::vector<Scenario> scenarios;
+  std::vector<std::string> estimates;
+  bool bad = false;
   for (const std::string& path : args->positional) {
     auto sc = LoadScenario(path);
-    if (!sc.ok()) return Fail(kBadInput, sc.status());
-    if (auto f = Opt(*args, "strategies")) {
-      if (auto s = SelectStrategies(*f, &*sc); !s.ok()) return Fail(kBadInput, s);
-    }
-    if (seed) sc->world.seed = *seed;
-    for (const Scenario& other : scenarios) {
-      if (other.name == sc->name) {
-        return Fail(kBadInput, absl::InvalidArgumentError(fmt::format(
-                                   "{}: scenario name \"{}\" is also used by {}; outputs would collide",
-                                   path, sc->name, other.path)));
+    if (sc.ok()) {
+      if (auto f = Opt(*args, "strategies")) {
+        if (auto s = SelectStrategies(*f, &*sc); !s.ok()) return Fail(kBadInput, s);
       }
+      if (seed) sc->world.seed = *seed;
+    }
+    absl::Status st = sc.status();
+    if (st.ok()) {
+      for (const Scenario& other : scenarios) {
+        if (other.name == sc->name) {
+          st = absl::InvalidArgumentError(fmt::format(
+              "{}: scenario name \"{}\" is also used by {}; outputs would collide", path, sc->name,
+              other.path));
+        }
+      }
+    }
+    if (st.ok()) {
+      const WorkEstimate w = EstimateWork(*sc);
+      estimates.push_back(fmt::format("{}: {}", path, w.Describe()));
+      if (w.requests_per_strategy * static_cast<double>(sc->strategies.size()) >
+          static_cast<double>(max_requests)) {
+        st = absl::InvalidArgumentError(fmt::format(
+            "{}: the run would simulate about {} requests ({} strategies), above the limit of {}; "
+            "shorten it, or raise the limit with --max-requests N (docs/limits.md)",
+            path, FormatCount(w.requests_per_strategy * static_cast<double>(sc->strategies.size())),
+            sc->strategies.size(), FormatCount(static_cast<double>(max_requests))));
+      }
+    }
+    if (!st.ok()) {
+      Fail(kBadInput, st);
+      bad = true;
+      continue;
     }
     scenarios.push_back(std::move(*sc));
   }
-  std::vector<nlohmann::json> all;
+  if (bad) return kBadInput;
+  if (!Flag(*args, "quiet")) {
+    for (const std::string& e : estimates) std::fprintf(stderr, "credsim: %s\n", e.c_str());
+  }
+
+  // Stage every output directory first: an unwritable --out fails before any simulation.
+  std::vector<StagedDirectory> staged;
   for (const Scenario& sc : scenarios) {
+    auto st = StagedDirectory::Stage(out_dir, sc.name);
+    if (!st.ok()) return Fail(kFailed, st.status());
+    staged.push_back(std::move(*st));
+  }
+  std::vector<nlohmann::json> all;
+  for (size_t i = 0; i < scenarios.size(); ++i) {
+    const Scenario& sc = scenarios[i];
     auto results = RunScenario(sc, options);
     if (!results.ok()) return Fail(kFailed, results.status());
-    const std::filesystem::path dir = out_dir / sc.name;
     for (const auto& [file, content] :
          {std::pair{"results.json", results->dump(2) + "\n"},
           std::pair{"summary.md", SummaryMarkdown(*results)},
           std::pair{"timeseries.csv", TimeseriesCsv(*results)}}) {
-      if (auto s = WriteFileAtomic(dir / file, content); !s.ok()) return Fail(kFailed, s);
+      if (auto s = staged[i].Write(file, content); !s.ok()) return Fail(kFailed, s);
     }
     all.push_back(std::move(*results));
+  }
+  // Results are committed only once every scenario has run: a failed run changes nothing.
+  for (StagedDirectory& d : staged) {
+    if (auto s = d.Commit(); !s.ok()) return Fail(kFailed, s);
   }
   std::fputs(ComparisonMarkdown(all).c_str(), stdout);
   std::fprintf(stdout, "\nWrote %s/<scenario>/{results.json,summary.md,timeseries.csv}\n",
@@ -261,10 +331,29 @@ int CmdValidate(int argc, char** argv) {
       rc = kBadInput;
       continue;
     }
-    std::printf("ok: %s (scenario \"%s\", %zu strategies)\n", path.c_str(), sc->name.c_str(),
-                sc->strategies.size());
+    std::printf("ok: %s (scenario \"%s\", %zu strategies; %s)\n", path.c_str(), sc->name.c_str(),
+                sc->strategies.size(), EstimateWork(*sc).Describe().c_str());
   }
   return rc;
+}
+
+// Reads every results file, reporting each bad one; nullopt if any was bad.
+std::optional<std::vector<nlohmann::json>> ReadAllResults(const std::vector<std::string>& paths) {
+  std::vector<nlohmann::json> docs;
+  bool bad = false;
+  for (const std::string& path : paths) {
+    auto j = ReadResultsJson(path);
+    absl::Status st = j.status();
+    if (st.ok()) st = CheckResultsShape(*j, path);
+    if (!st.ok()) {
+      Fail(kBadInput, st);
+      bad = true;
+      continue;
+    }
+    docs.push_back(std::move(*j));
+  }
+  if (bad) return std::nullopt;
+  return docs;
 }
 
 int CmdCompare(int argc, char** argv) {
@@ -274,30 +363,21 @@ int CmdCompare(int argc, char** argv) {
     std::fputs(kCompareHelp, stderr);
     return kBadInput;
   }
-  std::vector<nlohmann::json> docs;
-  for (const std::string& path : args->positional) {
-    auto j = ReadJson(path);
-    if (!j.ok()) return Fail(kBadInput, j.status());
-    if (!j->is_object() || !j->contains("strategies") || !(*j)["strategies"].is_array() ||
-        !j->contains("scenario")) {
-      return Fail(kBadInput, absl::InvalidArgumentError(fmt::format(
-                                 "{}: not a credsim results file (expected \"scenario\" and a "
-                                 "\"strategies\" array)",
-                                 path)));
-    }
-    docs.push_back(std::move(*j));
-  }
-  const std::string table = ComparisonMarkdown(docs);
-  std::fputs(table.c_str(), stdout);
+  auto docs = ReadAllResults(args->positional);
+  if (!docs) return kBadInput;
+  const std::string table = ComparisonMarkdown(*docs);
   if (auto out = Opt(*args, "out")) {
     if (auto s = WriteFileAtomic(*out, table); !s.ok()) return Fail(kFailed, s);
   }
+  std::fputs(table.c_str(), stdout);
   return kOk;
 }
 
 bool CanImportMatplotlib(const std::string& python) {
-  const std::string cmd = fmt::format("'{}' -c 'import matplotlib' >/dev/null 2>&1", python);
-  return std::system(cmd.c_str()) == 0;
+  SpawnOptions quiet;
+  quiet.discard_output = true;
+  auto st = RunProcess({python, "-c", "import matplotlib"}, quiet);
+  return st.ok() && st->ok();
 }
 
 std::optional<std::string> FindPython() {
@@ -322,8 +402,8 @@ int CmdReport(int argc, char** argv) {
     return kBadInput;
   }
   const std::string results = args->positional[0];
-  auto j = ReadJson(results);
-  if (!j.ok()) return Fail(kBadInput, j.status());
+  auto docs = ReadAllResults({results});
+  if (!docs) return kBadInput;
   const std::string out = Opt(*args, "out").value_or(
       std::filesystem::path(results).parent_path().empty()
           ? std::string(".")
@@ -338,11 +418,14 @@ int CmdReport(int argc, char** argv) {
                  "(scripts/setup does).\n");
     return kFailed;
   }
-  const std::string cmd = fmt::format("'{}' -B '{}' '{}' --out '{}'", *python, script, results, out);
-  const int rc = std::system(cmd.c_str());
-  if (rc != 0) {
-    std::fprintf(stderr, "credsim: the report script failed (%s)\n", cmd.c_str());
-    return WIFEXITED(rc) && WEXITSTATUS(rc) == 2 ? kBadInput : kFailed;
+  // An argument vector, never a shell: no file or scenario name is ever interpreted.
+  // "--" ends the script's options, so a results path starting with "-" stays a path.
+  auto rc = RunProcess({*python, "-B", script, "--out", out, "--", results});
+  if (!rc.ok()) return Fail(kFailed, rc.status());
+  if (!rc->ok()) {
+    std::fprintf(stderr, "credsim: the report script %s failed (%s)\n", script.c_str(),
+                 rc->Describe().c_str());
+    return rc->code == 2 ? kBadInput : kFailed;
   }
   std::printf("Wrote %s/report.md and its PNG plots\n", out.c_str());
   return kOk;
@@ -358,18 +441,15 @@ int CmdCheck(int argc, char** argv) {
   }
   auto tolerance = ParseTolerance(Opt(*args, "tolerance").value_or("0"));
   if (!tolerance.ok()) return Fail(kBadInput, tolerance.status());
-  std::vector<nlohmann::json> docs;
-  for (const std::string& path : args->positional) {
-    auto j = ReadJson(path);
-    if (!j.ok()) return Fail(kBadInput, j.status());
-    docs.push_back(std::move(*j));
-  }
-  auto current = BaselineFromResults(docs, args->positional);
+  auto docs = ReadAllResults(args->positional);
+  if (!docs) return kBadInput;
+  auto current = BaselineFromResults(*docs, args->positional);
   if (!current.ok()) return Fail(kBadInput, current.status());
   nlohmann::json baseline = nlohmann::json::object();
   const bool update = Flag(*args, "update");
-  if (!update || std::filesystem::exists(*baseline_path)) {
-    auto b = ReadJson(*baseline_path);
+  std::error_code ec;
+  if (!update || std::filesystem::exists(*baseline_path, ec)) {
+    auto b = ReadResultsJson(*baseline_path);
     if (!b.ok()) return Fail(kBadInput, b.status());
     if (auto s = ValidateBaseline(*b, *baseline_path); !s.ok()) return Fail(kBadInput, s);
     baseline = std::move(*b);
@@ -380,7 +460,19 @@ int CmdCheck(int argc, char** argv) {
     std::printf("Updated %s (%zu scenarios)\n", baseline_path->c_str(), updated["scenarios"].size());
     return kOk;
   }
-  const CheckReport report = Compare(baseline, *current, *tolerance);
+  CheckReport report = Compare(baseline, *current, *tolerance);
+  // Annotations point at the scenario file (so they show on the pull-request diff), or at
+  // the baseline for entries the results no longer have.
+  std::map<std::string, std::string> scenario_files;
+  for (const nlohmann::json& d : *docs) {
+    if (d.contains("scenario_file") && d["scenario_file"].is_string()) {
+      scenario_files[d["scenario"].get<std::string>()] = d["scenario_file"].get<std::string>();
+    }
+  }
+  for (CheckFinding& f : report.findings) {
+    auto it = scenario_files.find(f.scenario);
+    f.file = it != scenario_files.end() ? it->second : *baseline_path;
+  }
   const char* gha = std::getenv("GITHUB_ACTIONS");
   const bool annotate = gha && std::string(gha) == "true";
   for (const CheckFinding& f : report.findings) {

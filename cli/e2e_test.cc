@@ -293,7 +293,7 @@ const BadCase kBadCases[] = {
     {"zero duration", R"({"duration": "0s"})", "duration: must be > 0"},
     {"negative number", R"({"traffic": {"rate": -5}})", "traffic.rate: -5 is out of range"},
     {"negative role rate", R"({"traffic": {"role_rates": [1, -2]}})",
-     "traffic.role_rates[1]: expected a number >= 0"},
+     "traffic.role_rates[1]: expected a number from 0 to"},
     {"credential_duration below AWS minimum",
      R"({"world": {"sts": {"credential_duration": "10m"}}})",
      "world.sts.credential_duration: 10m is out of range; AWS accepts"},
@@ -456,12 +456,12 @@ TEST(BadScenario, LoadScenarioReportsUnreadableAndInvalidFiles) {
   const std::string missing = (dir.path() / "missing.json").string();
   absl::StatusOr<Scenario> sc = LoadScenario(missing);
   ASSERT_FALSE(sc.ok());
-  EXPECT_EQ(std::string(sc.status().message()), missing + ": cannot open file");
+  EXPECT_EQ(std::string(sc.status().message()), missing + ": cannot open file: No such file or directory");
 
   const std::string broken = dir.Write("broken.json", "{\"name\": \"x\",");
   sc = LoadScenario(broken);
   ASSERT_FALSE(sc.ok());
-  EXPECT_THAT(std::string(sc.status().message()), StartsWith(broken + ": not valid JSON: "));
+  EXPECT_THAT(std::string(sc.status().message()), StartsWith(broken + ": not valid JSON"));
 }
 
 TEST(LoadScenario, NameDefaultsToTheFileStemAndPathIsKept) {

@@ -131,6 +131,7 @@ nlohmann::json ScenarioResult(const Scenario& scenario, std::vector<nlohmann::js
   nlohmann::json j;
   j["credsim_version"] = Version();
   j["scenario"] = scenario.name;
+  j["scenario_file"] = scenario.path;
   j["description"] = scenario.description;
   j["claim"] = scenario.claim;
   j["seed"] = scenario.world.seed;

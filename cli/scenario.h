@@ -33,12 +33,20 @@ struct Scenario {
   std::shared_ptr<const Trace> trace;  // set when the traffic replays a trace
 };
 
+// Scenario names become output directories (`--out`/<name>): 1 to kMaxScenarioNameBytes
+// characters from [A-Za-z0-9._-], the first a letter or digit. Free text (description,
+// claim) is copied into every output and is capped at kMaxFreeTextBytes.
+inline constexpr size_t kMaxScenarioNameBytes = 64;
+inline constexpr size_t kMaxFreeTextBytes = 4096;
+absl::Status CheckScenarioName(const std::string& name);
+
 // Parses a scenario document. `base_dir` resolves relative paths (the trace file);
 // `default_name` is used when the file has no "name". When `log` is set, every key path the
 // loader knows about is recorded (see JsonReader).
 absl::StatusOr<Scenario> ParseScenario(const nlohmann::json& j, const std::string& default_name,
                                        const std::string& base_dir, KeyLog* log = nullptr);
-// Reads and parses a file; errors are prefixed with the file name.
+// Reads and parses a file (cli/json_file.h: a regular file, strict JSON); errors are
+// prefixed with the file name.
 absl::StatusOr<Scenario> LoadScenario(const std::string& path);
 
 // Keeps only the strategies named in `filter` ("all" or a comma-separated list of names or

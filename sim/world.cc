@@ -11,6 +11,10 @@
 #include "sim/token_signer_sim.h"
 
 namespace credsim {
+namespace {
+// Requests that arrived before the end may finish for this long after it.
+constexpr Duration kDrain = Duration::Hours(1);
+}  // namespace
 
 class World::Runtime final : public IsolateRuntime {
  public:
@@ -184,7 +188,7 @@ const RunMetrics& World::Run() {
   if (executor_.failed()) return metrics_;  // a root failed: the run stopped there
   // Let requests that arrived before the end finish (they are measured by arrival time);
   // edge timeouts bound this unless they are disabled.
-  const Time drain_limit = end_ + Duration::Hours(1);
+  const Time drain_limit = end_ + kDrain;
   while (in_flight_ > 0 && queue_.now() <= drain_limit && !executor_.failed() &&
          queue_.Step()) {
   }
@@ -220,7 +224,11 @@ World::Isolate* World::IsolateFor(const Arrival& a) {
     auto* iso = new Isolate();
     iso->colo = a.colo;
     iso->server = a.server;
-    iso->ready_at = now + Duration::FromSecondsF(config_.isolates.cold_start.Sample(rng));
+    // Samples can be arbitrarily large (a wide lognormal, a tiny hazard rate): anything past
+    // the end of the run (drain included) never happens in it, so clamp or skip it there
+    // rather than overflow the clock.
+    const Duration left = (end_ + kDrain + Duration::Hours(1)) - now;
+    iso->ready_at = now + std::min(Duration::FromSecondsF(config_.isolates.cold_start.Sample(rng)), left);
     iso->idle_ttl = Duration::FromSecondsF(config_.isolates.idle_eviction.Sample(rng));
     std::optional<Duration> life = config_.isolates.max_lifetime;
     const double u = rng.UniformOpen01();  // always drawn: keeps the stream aligned
@@ -230,7 +238,7 @@ World::Isolate* World::IsolateFor(const Arrival& a) {
       if (!life || random_death < *life) life = random_death;
     }
     iso->provider = strategy_.NewProvider(*colo.ports);
-    if (life) iso->death_timer = queue_.After(*life, [this, iso] { Detach(iso); });
+    if (life && *life < left) iso->death_timer = queue_.After(*life, [this, iso] { Detach(iso); });
     slot = iso;
     ++isolates_created_;
     if (metrics_.Measuring(now)) {
@@ -240,7 +248,9 @@ World::Isolate* World::IsolateFor(const Arrival& a) {
   }
   Isolate* iso = slot;
   queue_.Cancel(iso->idle_timer);
-  iso->idle_timer = queue_.After(iso->idle_ttl, [this, iso] { Detach(iso); });
+  if (iso->idle_ttl < (end_ + kDrain + Duration::Hours(1)) - now) {
+    iso->idle_timer = queue_.After(iso->idle_ttl, [this, iso] { Detach(iso); });
+  }
   return iso;
 }
 

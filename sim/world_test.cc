@@ -59,6 +59,28 @@ TEST(WorldTest, EveryArrivalIsRecordedOnceAndRunsAreDeterministic) {
   EXPECT_EQ(ma.auth_latency.Percentile(0.5), mb.auth_latency.Percentile(0.5));
 }
 
+TEST(WorldTest, HugeSampledTimesDoNotOverflowTheClock) {
+  // A hazard rate of 1e-12/h draws deaths ~1e12 h ahead (saturated at Duration::Infinite);
+  // idle times and cold starts sampled past the end of the run never happen in it. Adding
+  // them to now() used to overflow int64 (UB; caught by -fsanitize=undefined).
+  WorldConfig w = SmallWorld();
+  w.isolates.random_evictions_per_hour = 1e-12;
+  w.isolates.idle_eviction = Distribution::Constant(1e30);
+  DirectStrategy s;
+  World world(w, nullptr, s);
+  const RunMetrics& m = world.Run();
+  EXPECT_GT(m.requests, 3000u);
+  EXPECT_EQ(m.cold_starts, 4u);  // one isolate per colo, never evicted
+
+  WorldConfig never_ready = SmallWorld();
+  never_ready.isolates.cold_start = Distribution::Constant(1e30);
+  never_ready.workers.edge_timeout = Duration::Seconds(30);
+  DirectStrategy s2;
+  World cold(never_ready, nullptr, s2);
+  const RunMetrics& mc = cold.Run();
+  EXPECT_EQ(mc.errors[RunMetrics::ErrorIndex(503)], mc.requests);  // all wait, all time out
+}
+
 TEST(WorldTest, IdleEvictionIsPostponedByTrafficAndFiresWhenIdle) {
   WorldConfig w = SmallWorld();
   w.colos.count = 1;

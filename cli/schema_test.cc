@@ -439,7 +439,8 @@ const char kEverything[] = R"json({
       "soft_limit_rps": 500,
       "max_queue": 50,
       "evict_after_idle": "70s",
-      "alarm_retry": {"initial": "1s", "max_retries": 3, "factor": 3}
+      "alarm_retry": {"initial": "1s", "max_retries": 3, "factor": 3,
+                      "set_alarm_cancels_retry": false, "jitter": 0.25}
     },
     "pricing": {
       "kv_read_per_million": 0.5, "kv_write_per_million": 5, "do_request_per_million": 0.15,
@@ -470,6 +471,7 @@ const char kEverything[] = R"json({
     "none",
     {"kind": "l1", "name": "l1_v1",
      "params": {"variant": "v1", "refresh_lead": "2m", "min_serve": "10s", "claim_timeout": "20s",
+                "v1_wait": "holder_promise",
                 "revocation": {"enabled": true, "poll_interval": "10s",
                                "disconnect_threshold": "2m", "drop_on_403": true}}},
     {"kind": "l1_l2", "params": {"l2_ttl_lead": "4m"}},
@@ -966,6 +968,9 @@ TEST(Schema, DefaultsMatchTheLoader) {
   c.Dur("world.durable_objects.alarm_retry.initial", d.alarm_retry.initial);
   c.Num("world.durable_objects.alarm_retry.max_retries", d.alarm_retry.max_retries);
   c.Num("world.durable_objects.alarm_retry.factor", d.alarm_retry.factor);
+  c.Bool("world.durable_objects.alarm_retry.set_alarm_cancels_retry",
+         d.alarm_retry.set_alarm_cancels_retry);
+  c.Num("world.durable_objects.alarm_retry.jitter", d.alarm_retry.jitter);
   // world.pricing
   const PricingConfig& p = w.pricing;
   c.Num("world.pricing.kv_read_per_million", p.kv_read_per_million);

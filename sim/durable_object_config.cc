@@ -28,6 +28,9 @@ absl::Status ParseDurableObjectConfig(JsonReader& r, DurableObjectConfig* out) {
   out->alarm_retry.max_retries =
       static_cast<int>(retry.GetInt("max_retries", out->alarm_retry.max_retries, 0, 1000));
   out->alarm_retry.factor = retry.GetNumber("factor", out->alarm_retry.factor, 1, 100);
+  out->alarm_retry.set_alarm_cancels_retry =
+      retry.GetBool("set_alarm_cancels_retry", out->alarm_retry.set_alarm_cancels_retry);
+  out->alarm_retry.jitter = retry.GetNumber("jitter", out->alarm_retry.jitter, 0, 1);
   if (r.ok()) {
     absl::Status s = retry.Finish();
     if (!s.ok()) return s;

@@ -27,6 +27,13 @@ struct DurableObjectAlarmRetryConfig {
   Duration initial = Duration::Seconds(2);  // first retry delay (platform.md §5 Alarms)
   int max_retries = 6;                      // retries after the first attempt (platform.md §5)
   double factor = 2;                        // backoff multiplier (assumption, platform.md §8)
+  // A failed invocation during which setAlarm() was called is not retried: the alarm it set
+  // runs as a fresh invocation (workerd, docs/platform-conformance.md#do-alarms). false = the
+  // retry series continues independently of the alarm set.
+  bool set_alarm_cancels_retry = true;
+  // Each retry delay is lengthened by a uniform fraction in [0, jitter) of itself (workerd
+  // retried up to ~25 % late locally; no production source, so 0 = exact delays by default).
+  double jitter = 0;
 };
 
 struct DurableObjectConfig {
@@ -54,9 +61,10 @@ struct DurableObjectConfig {
 
 // Reads {"placement": "first_caller" | "hint", "location_colo", "service_time",
 // "storage_latency", "soft_limit_rps", "max_queue", "evict_after_idle",
-// "alarm_retry": {"initial", "max_retries", "factor"}} from `r`. Absent keys keep the values of
-// `*out`. service_time and storage_latency take the duration-distribution syntax of
-// ParseDurationDistribution. Errors are recorded in `r` (naming the JSON path) and returned.
+// "alarm_retry": {"initial", "max_retries", "factor", "set_alarm_cancels_retry", "jitter"}}
+// from `r`. Absent keys keep the values of `*out`. service_time and storage_latency take the
+// duration-distribution syntax of ParseDurationDistribution. Errors are recorded in `r`
+// (naming the JSON path) and returned.
 absl::Status ParseDurableObjectConfig(JsonReader& r, DurableObjectConfig* out);
 
 }  // namespace credsim

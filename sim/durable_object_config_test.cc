@@ -34,6 +34,8 @@ TEST(DurableObjectConfigTest, EmptyObjectKeepsTheDocumentedDefaults) {
   EXPECT_EQ(c.alarm_retry.initial, Duration::Seconds(2));
   EXPECT_EQ(c.alarm_retry.max_retries, 6);
   EXPECT_EQ(c.alarm_retry.factor, 2);
+  EXPECT_TRUE(c.alarm_retry.set_alarm_cancels_retry);
+  EXPECT_EQ(c.alarm_retry.jitter, 0);
 }
 
 TEST(DurableObjectConfigTest, ReadsEveryField) {
@@ -43,7 +45,8 @@ TEST(DurableObjectConfigTest, ReadsEveryField) {
                         "service_time": {"uniform": {"min": "1ms", "max": "3ms"}},
                         "storage_latency": "5ms", "soft_limit_rps": 500, "max_queue": 7,
                         "evict_after_idle": "70s",
-                        "alarm_retry": {"initial": "1s", "max_retries": 3, "factor": 3}})",
+                        "alarm_retry": {"initial": "1s", "max_retries": 3, "factor": 3,
+                                        "set_alarm_cancels_retry": false, "jitter": 0.25}})",
                     &c, &log)
                   .ok());
   EXPECT_EQ(c.placement, DurableObjectPlacement::kHint);
@@ -56,7 +59,9 @@ TEST(DurableObjectConfigTest, ReadsEveryField) {
   EXPECT_EQ(c.alarm_retry.initial, Duration::Seconds(1));
   EXPECT_EQ(c.alarm_retry.max_retries, 3);
   EXPECT_EQ(c.alarm_retry.factor, 3);
-  EXPECT_EQ(log.size(), 11u);
+  EXPECT_FALSE(c.alarm_retry.set_alarm_cancels_retry);
+  EXPECT_EQ(c.alarm_retry.jitter, 0.25);
+  EXPECT_EQ(log.size(), 13u);
   EXPECT_EQ(log.count("scenario.durable_objects.alarm_retry.max_retries"), 1u);
 }
 
@@ -70,6 +75,10 @@ TEST(DurableObjectConfigTest, ErrorsNameThePathAndWhatIsAccepted) {
   s = Parse(R"({"alarm_retry": {"intial": "2s"}})", &c);
   EXPECT_THAT(std::string(s.message()),
               StartsWith("scenario.durable_objects.alarm_retry.intial: unknown key"));
+
+  s = Parse(R"({"alarm_retry": {"jitter": 1.5}})", &c);
+  EXPECT_THAT(std::string(s.message()),
+              StartsWith("scenario.durable_objects.alarm_retry.jitter: "));
 
   s = Parse(R"({"service_time": {"lognormal": {"median": "5ms", "p99": "1ms"}}})", &c);
   EXPECT_THAT(std::string(s.message()),

@@ -90,6 +90,7 @@ class DurableObjectPlatform::Object {
   TimerId retry_timer;
   int retry_attempt = 0;
   bool alarm_running = false;
+  bool alarm_set_while_running = false;  // SetAlarm during the running invocation
   std::optional<int> deferred_attempt;
 };
 
@@ -275,6 +276,7 @@ void DurableObjectPlatform::SetAlarm(Object* o, Time at) {
   if (o->alarm_timer.valid()) queue_.Cancel(o->alarm_timer);
   if (Measuring()) ++metrics_.do_storage_writes;  // setAlarm() is billed as a row write
   o->alarm = at;
+  if (o->alarm_running) o->alarm_set_while_running = true;
   o->alarm_timer = queue_.Schedule(std::max(at, executor_.Now()), [this, o] { OnAlarmTimer(o); });
 }
 
@@ -299,6 +301,7 @@ void DurableObjectPlatform::StartAlarm(Object* o, int attempt) {
     return;
   }
   o->alarm_running = true;
+  o->alarm_set_while_running = false;
   Spawn(RunAlarm(o, attempt));
 }
 
@@ -322,11 +325,21 @@ Task<void> DurableObjectPlatform::RunAlarm(Object* o, int attempt) {
   instance.reset();
   o->alarm_running = false;
 
-  const bool superseded = o->deferred_attempt.has_value() && *o->deferred_attempt == 0;
+  // A failed invocation is not retried when a new series already came due while it ran, or
+  // (set_alarm_cancels_retry) when an alarm was set while it ran: that alarm replaces the retry
+  // and runs as a fresh invocation (docs/platform-conformance.md#do-alarms).
+  const bool superseded = (o->deferred_attempt.has_value() && *o->deferred_attempt == 0) ||
+                          (config_.alarm_retry.set_alarm_cancels_retry &&
+                           o->alarm_set_while_running && o->alarm.has_value());
+  o->alarm_set_while_running = false;
   if (!ok && !superseded) {
     if (attempt < config_.alarm_retry.max_retries) {
       double delay_s = config_.alarm_retry.initial.seconds();
       for (int i = 0; i < attempt; ++i) delay_s *= config_.alarm_retry.factor;
+      // Late by up to `jitter` of the nominal delay; no draw at 0, so the stream is unchanged.
+      if (config_.alarm_retry.jitter > 0) {
+        delay_s *= 1 + config_.alarm_retry.jitter * rng_.Uniform01();
+      }
       o->retry_attempt = attempt + 1;
       o->retry_timer =
           queue_.After(Duration::FromSecondsF(delay_s), [this, o] { OnRetryTimer(o); });

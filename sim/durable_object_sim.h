@@ -87,11 +87,16 @@ using DurableObjectFactory =
 //  - SetAlarm(t) replaces the object's alarm (one per object); a time in the past fires now.
 //    When it fires, GetAlarm() is cleared and Alarm() runs as its own root, through the gate like
 //    a call (service_time), building an instance if needed. If Alarm() returns false or throws,
-//    the same invocation is retried after initial, initial*factor, ... (max_retries times),
-//    independently of any alarm the handler set; after the last failed retry the platform gives
-//    up (do_alarm_failures). A scheduled alarm that fires starts a new series and drops a
-//    pending retry. Invocations of one object never overlap: one that comes due while another
-//    runs starts when it finishes.
+//    the same invocation is retried after initial, initial*factor, ... (max_retries times; each
+//    delay lengthened by a uniform fraction in [0, alarm_retry.jitter) of itself, drawn from the
+//    platform's Rng only when jitter > 0); after the last failed retry the platform gives up
+//    (do_alarm_failures). With alarm_retry.set_alarm_cancels_retry (default, as workerd does:
+//    docs/platform-conformance.md#do-alarms) a failed invocation during which SetAlarm() was
+//    called (by the handler or a call interleaved with it) is not retried: the alarm set runs
+//    as a fresh invocation (a new series), and nothing is counted as given up; with false it is
+//    retried independently of that alarm. A scheduled alarm that fires starts a new series and
+//    drops a pending retry. Invocations of one object never overlap: one that comes due while
+//    another runs starts when it finishes.
 //
 // Metrics (RunMetrics; counted only inside the measurement window):
 //  - do_requests: admitted calls and alarm invocations (retries included); do_overloaded:

@@ -79,6 +79,9 @@ struct Probe {
   std::vector<Time> alarm_times;
   int alarm_failures = 0;   // the first N invocations fail
   bool alarm_throws = false;  // failures throw instead of returning false
+  // If set, the first invocation calls SetAlarm(now + this) before its outcome (workerd's
+  // "handler sets an alarm and throws" plan, docs/platform-conformance.md#do-alarms).
+  std::optional<Duration> first_alarm_sets;
   std::vector<uint32_t> sts_colos;
 };
 
@@ -145,7 +148,13 @@ class TestObject final : public DurableObject {
 
   Task<bool> Alarm() override {
     probe_.alarm_times.push_back(ctx_.clock().Now());
-    EXPECT_FALSE(ctx_.GetAlarm().has_value());  // cleared while the handler runs
+    // Cleared while the handler runs (unless a failed run set one and this is its retry).
+    if (!probe_.first_alarm_sets) {
+      EXPECT_FALSE(ctx_.GetAlarm().has_value());
+    }
+    if (probe_.first_alarm_sets && probe_.alarm_times.size() == 1) {
+      ctx_.SetAlarm(ctx_.clock().Now() + *probe_.first_alarm_sets);
+    }
     if (static_cast<int>(probe_.alarm_times.size()) <= probe_.alarm_failures) {
       if (probe_.alarm_throws) throw std::runtime_error("alarm failed");
       co_return false;
@@ -450,6 +459,89 @@ TEST_F(DurableObjectSimTest, ThrowingAlarmIsRetriedUntilItSucceeds) {
   q_.RunAll();
   EXPECT_EQ(probe_.alarm_times.size(), 3u);
   EXPECT_EQ(metrics_.do_alarm_failures, 1u);
+}
+
+// workerd: a failing handler that set an alarm (1 s or 6 s ahead, i.e. before and after the 2 s
+// retry) gets no retry; the alarm it set runs as a fresh invocation.
+TEST_F(DurableObjectSimTest, FailingHandlerThatSetAnAlarmIsNotRetried) {
+  for (int64_t ahead : {1, 6}) {
+    SCOPED_TRACE(ahead);
+    DurableObjectConfig config;
+    config.service_time = Distribution::Constant(0);
+    Build(config);
+    probe_ = Probe();
+    const uint64_t invocations = metrics_.do_alarm_invocations;
+    const Time t0 = ex_.Now();
+    probe_.alarm_failures = 1;
+    probe_.alarm_throws = true;
+    probe_.first_alarm_sets = S(ahead);
+    Start(0, kSetAlarm, 10);
+    q_.RunAll();
+    EXPECT_EQ(probe_.alarm_times, (std::vector<Time>{t0 + S(10), t0 + S(10 + ahead)}));
+    EXPECT_EQ(metrics_.do_alarm_invocations - invocations, 2u);
+    EXPECT_EQ(metrics_.do_alarm_failures, 0u);
+  }
+}
+
+// The alarm it set starts a new series: if it keeps failing it is retried from `initial`.
+TEST_F(DurableObjectSimTest, TheAlarmSetByAFailingHandlerStartsANewSeries) {
+  DurableObjectConfig config;
+  config.service_time = Distribution::Constant(0);
+  Build(config);
+  probe_.alarm_failures = 100;
+  probe_.first_alarm_sets = S(1);
+  Start(0, kSetAlarm, 10);
+  q_.RunAll();
+  const std::vector<Time> expected = {At(S(10)), At(S(11)), At(S(13)), At(S(17)),
+                                      At(S(25)), At(S(41)), At(S(73)), At(S(137))};
+  EXPECT_EQ(probe_.alarm_times, expected);
+  EXPECT_EQ(metrics_.do_alarm_failures, 1u);  // only the second series is given up
+}
+
+// set_alarm_cancels_retry = false: the old model, retried independently of the alarm set.
+TEST_F(DurableObjectSimTest, WithoutSetAlarmCancelsRetryTheRetryAlsoRuns) {
+  DurableObjectConfig config;
+  config.service_time = Distribution::Constant(0);
+  config.alarm_retry.set_alarm_cancels_retry = false;
+  Build(config);
+  probe_.alarm_failures = 1;
+  probe_.first_alarm_sets = S(6);
+  Start(0, kSetAlarm, 10);
+  q_.RunAll();
+  EXPECT_EQ(probe_.alarm_times, (std::vector<Time>{At(S(10)), At(S(12)), At(S(16))}));
+}
+
+// jitter: each retry delay is in [nominal, (1 + jitter) * nominal), drawn from the platform's
+// stream (the same seed gives the same times); jitter 0 gives the exact delays (test above).
+TEST_F(DurableObjectSimTest, AlarmRetryJitterLengthensDelaysDeterministically) {
+  std::vector<Time> first;
+  for (int run = 0; run < 2; ++run) {
+    DurableObjectConfig config;
+    config.service_time = Distribution::Constant(0);
+    config.alarm_retry.jitter = 0.25;
+    Build(config);
+    probe_ = Probe();
+    probe_.alarm_failures = 100;
+    const Time t0 = ex_.Now();
+    Start(0, kSetAlarm, 10);
+    q_.RunAll();
+    ASSERT_EQ(probe_.alarm_times.size(), 7u);
+    for (Time& t : probe_.alarm_times) t = Time() + (t - t0);  // relative to the run's start
+    bool any_late = false;
+    for (size_t i = 1; i < probe_.alarm_times.size(); ++i) {
+      const double nominal = 2.0 * static_cast<double>(int64_t{1} << (i - 1));
+      const double delay = (probe_.alarm_times[i] - probe_.alarm_times[i - 1]).seconds();
+      EXPECT_GE(delay, nominal) << i;
+      EXPECT_LT(delay, 1.25 * nominal) << i;
+      any_late = any_late || delay > nominal * 1.001;
+    }
+    EXPECT_TRUE(any_late);
+    if (run == 0) {
+      first = probe_.alarm_times;
+    } else {
+      EXPECT_EQ(probe_.alarm_times, first);
+    }
+  }
 }
 
 TEST_F(DurableObjectSimTest, CancellingTheCallerDoesNotCancelTheObjectsWork) {

@@ -89,7 +89,10 @@ nlohmann::json DoAlarmKvConfigJson(const DoAlarmKvConfig& c);
 // before the credential's half-life (so a lead >= half the lifetime cannot make it spin).
 //
 // Alarm(): refreshes every due entry (and retries a failed KV write); returns false if any of it
-// failed, which makes the platform retry after 2 s, 4 s, ... up to 6 times. Re-arming is
+// failed. The platform retries a failed invocation after 2 s, 4 s, ... up to 6 times only if
+// the handler did not set an alarm meanwhile (alarm_retry.set_alarm_cancels_retry, true by
+// default as workerd does: docs/platform-conformance.md#do-alarms); this handler always
+// re-arms, so by default a failure is retried at failure_rearm instead. Re-arming is
 // guaranteed like a `finally`: every exit path of Alarm() (and every refresh) sets the alarm to
 // the earliest of: each entry's RefreshTime, or now + failure_rearm for an entry whose last
 // attempt failed. So after a failure an alarm is always pending failure_rearm ahead, whether

@@ -41,6 +41,10 @@ std::string_view L1VariantName(L1Variant v) {
   return "v2";
 }
 
+std::string_view L1V1WaitName(L1V1Wait w) {
+  return w == L1V1Wait::kHolderPromise ? "holder_promise" : "waiter_promise";
+}
+
 absl::Status ParseL1Config(JsonReader& r, L1Config* out) {
   L1Config c;
   const std::string v =
@@ -49,6 +53,9 @@ absl::Status ParseL1Config(JsonReader& r, L1Config* out) {
   c.refresh_lead = r.GetDuration("refresh_lead", c.refresh_lead);
   c.min_serve = r.GetDuration("min_serve", c.min_serve);
   c.claim_timeout = r.GetDuration("claim_timeout", c.claim_timeout);
+  const std::string w = r.GetEnum("v1_wait", std::string(L1V1WaitName(c.v1_wait)),
+                                  {"waiter_promise", "holder_promise"});
+  c.v1_wait = w == "holder_promise" ? L1V1Wait::kHolderPromise : L1V1Wait::kWaiterPromise;
   if (!r.ok()) return r.status();
   *out = c;
   return absl::OkStatus();
@@ -59,6 +66,7 @@ void L1ConfigToJson(const L1Config& c, nlohmann::json* out) {
   (*out)["refresh_lead"] = FormatDuration(c.refresh_lead);
   (*out)["min_serve"] = FormatDuration(c.min_serve);
   (*out)["claim_timeout"] = FormatDuration(c.claim_timeout);
+  (*out)["v1_wait"] = std::string(L1V1WaitName(c.v1_wait));
 }
 
 L1Cache::L1Cache(const L1Config& config, Clock& clock, IsolateRuntime& runtime,
@@ -123,12 +131,19 @@ Task<AuthResult> L1Cache::GetV1(CredentialKey key) {
     }
     auto it = locks_.find(key);
     if (it == locks_.end()) break;
-    if (runtime_.cross_request_waits_cancelled() || it->second == nullptr) {
+    // A pinned lock (abandoned holder, Workers) can never be released: fail at once.
+    if (it->second == nullptr ||
+        (runtime_.cross_request_waits_cancelled() &&
+         config_.v1_wait == L1V1Wait::kWaiterPromise)) {
       ++stats_.runtime_cancels;
       throw RuntimeCancelled();
     }
     ++stats_.lock_waits;
-    co_await it->second->Wait();  // then re-check the cache
+    if (!co_await it->second->Wait()) {  // the holder was abandoned (Workers, kHolderPromise)
+      ++stats_.runtime_cancels;
+      throw RuntimeCancelled();
+    }
+    // Released: re-check the cache.
   }
   Lock lock(clock_);
   locks_.emplace(key, &lock);
@@ -138,9 +153,12 @@ Task<AuthResult> L1Cache::GetV1(CredentialKey key) {
     r = co_await source_.Fetch(key);
   } catch (...) {
     if (IsCancellation(std::current_exception()) && runtime_.cross_request_waits_cancelled()) {
-      // Workers: abandoned code never runs its cleanup, so the key stays locked for good.
-      // `lock` dies with this frame (nobody waits on it on Workers); a null marker remains.
+      // Workers: abandoned code never runs its cleanup, so the key stays locked for good; a
+      // null marker remains. `lock` dies with this frame: kWaiterPromise has no waiters on it;
+      // kHolderPromise waiters fail now, as their promise can no longer settle (they copy the
+      // value, so `lock` may die right after).
       locks_[key] = nullptr;
+      lock.Set(false);
     } else {
       // Native: the dropped future (or the error path) releases the guard.
       if (!IsCancellation(std::current_exception())) ++stats_.fetch_failures;

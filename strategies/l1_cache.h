@@ -6,7 +6,8 @@
 //
 // JSON keys read by ParseL1Config (flat, in the strategy's params):
 //   "variant": "v0" | "v1" | "v2" (default "v2"), "refresh_lead": "60s", "min_serve": "5s",
-//   "claim_timeout": "30s".
+//   "claim_timeout": "30s", "v1_wait": "waiter_promise" | "holder_promise" (default
+//   "waiter_promise").
 #ifndef CREDSIM_STRATEGIES_L1_CACHE_H_
 #define CREDSIM_STRATEGIES_L1_CACHE_H_
 
@@ -58,6 +59,19 @@ enum class L1Variant : uint8_t {
 };
 std::string_view L1VariantName(L1Variant v);
 
+// What a v1 waiter awaits, which decides its fate on the Workers runtime
+// (docs/platform-conformance.md#v1-lock-herd). Natively both shapes just wait.
+enum class L1V1Wait : uint8_t {
+  // Each waiter awaits a promise created in its own request (a per-waiter waker queue; what
+  // multistore v1 does as Rust in wasm): the runtime's hang detection cancels it at once (500).
+  kWaiterPromise,
+  // Every waiter awaits the holder's promise (a JavaScript shared-promise lock): served when
+  // the holder settles it while its request is alive; 500 at once when the holder's request
+  // ends first (conformance: cross-request-waits).
+  kHolderPromise,
+};
+std::string_view L1V1WaitName(L1V1Wait w);
+
 struct L1Config {
   L1Variant variant = L1Variant::kV2;  // proxy-semantics.md: v2 is current
   // Serve from L1 while E > now + refresh_lead (v0, v1: the 60 s serve margin; v2:
@@ -69,9 +83,13 @@ struct L1Config {
   // v2 CLAIM_TIMEOUT: a claim older than this no longer holds others off.
   // proxy-semantics.md: 30 s.
   Duration claim_timeout = Duration::Seconds(30);
+  // v1 only: the lock's shape (see L1V1Wait). Default: multistore v1's own shape, which the
+  // conformance suite shows cancelled on Workers (79 of 80 waiters, 500).
+  L1V1Wait v1_wait = L1V1Wait::kWaiterPromise;
 };
 
-// Reads variant, refresh_lead, min_serve, claim_timeout from `r` (caller calls r.Finish()).
+// Reads variant, refresh_lead, min_serve, claim_timeout, v1_wait from `r` (caller calls
+// r.Finish()).
 absl::Status ParseL1Config(JsonReader& r, L1Config* out);
 // Writes the same keys into `out` (for Strategy::params()).
 void L1ConfigToJson(const L1Config& c, nlohmann::json* out);
@@ -82,14 +100,21 @@ void L1ConfigToJson(const L1Config& c, nlohmann::json* out);
 // v0: serve if E > now + refresh_lead; otherwise fetch. No single-flight: N concurrent misses
 //     make N fetches. Successful fetches are stored (last writer wins).
 // v1: serve if E > now + refresh_lead. On a miss, if another request holds the key's lock
-//     (i.e. is fetching), then on Workers (runtime.cross_request_waits_cancelled()) the waiter
-//     throws RuntimeCancelled at once (the runtime's "code had hung" cancellation, a 500);
-//     on native runtimes it waits for the lock to be released and re-checks the cache.
-//     Otherwise it takes the lock, fetches, stores on success and releases the lock. If the
+//     (i.e. is fetching), the waiter's fate depends on the runtime and on config.v1_wait
+//     (docs/platform-conformance.md#v1-lock-herd):
+//       - native runtime (!runtime.cross_request_waits_cancelled()), either shape: it waits for
+//         the lock to be released and re-checks the cache;
+//       - Workers, kWaiterPromise: it throws RuntimeCancelled at once (the runtime's "code had
+//         hung" cancellation, a 500);
+//       - Workers, kHolderPromise: it waits like a native waiter while the holder is alive.
+//     Otherwise it takes the lock, fetches, stores on success and releases the lock (a failed
+//     fetch releases it too; the woken waiters re-check and one of them fetches). If the
 //     holder's request is cancelled (RequestCancelled/RuntimeCancelled through the fetch), the
 //     lock is released on native runtimes (the future is dropped) but stays held forever on
 //     Workers, where abandoned JavaScript/wasm never runs its cleanup (same mechanism as the
-//     pinned v2 claim; it makes every later miss of that key in the isolate a 500).
+//     pinned v2 claim; it makes every later miss of that key in the isolate a 500 at once).
+//     Under kHolderPromise the waiters of that holder also throw RuntimeCancelled at that
+//     instant (the runtime's "promise was created by a request that has since ended").
 // v2: 1. no entry → fetch, no claim (cold keys are not single-flighted);
 //     2. E > now + refresh_lead → serve;
 //     3. a live claim (now < renewing_since + claim_timeout) and E > now + min_serve → serve
@@ -108,8 +133,8 @@ class L1Cache {
     int64_t stale_hits = 0;    // v2 case 3: served the old credential under a live claim
     int64_t fetches = 0;       // calls to the source
     int64_t fetch_failures = 0;
-    int64_t lock_waits = 0;          // v1 native: waits for another request's fetch
-    int64_t runtime_cancels = 0;     // v1 Workers: waiters cancelled
+    int64_t lock_waits = 0;          // v1: waits for another request's fetch
+    int64_t runtime_cancels = 0;     // v1 Workers: waiters and misses cancelled (500)
     int64_t not_admitted = 0;        // entries dropped by the revocation filter
   };
 
@@ -139,6 +164,8 @@ class L1Cache {
     Credentials credentials;
     std::optional<Time> renewing_since;  // v2 claim
   };
+  // Set(true): released, re-check the cache; Set(false): the holder was abandoned (Workers,
+  // kHolderPromise), the waiters fail.
   using Lock = SharedResult<bool>;
 
   Task<AuthResult> GetV0(CredentialKey key);

@@ -139,6 +139,134 @@ TEST(L1CacheV1, CancelledHolderPinsLockOnWorkersButNotNatively) {
   }
 }
 
+L1Config V1(L1V1Wait wait) {
+  L1Config c = Variant(L1Variant::kV1);
+  c.v1_wait = wait;
+  return c;
+}
+
+// docs/platform-conformance.md#v1-lock-herd (the #197 herd): 80 concurrent cold requests in one
+// isolate, STS 1 s, on the Workers runtime.
+TEST(L1CacheV1, HerdOnWorkersWaiterPromiseCancelsWaitersOnArrival) {
+  FakeEnv env;
+  env.runtime.cancel_cross_request_waits = true;
+  env.sts.latency = Duration::Seconds(1);
+  CacheOnly p(V1(L1V1Wait::kWaiterPromise), env);
+  const Time t0 = env.clock.Now();
+  auto out = Burst(env, p, 80);
+  env.RunAll();
+  OutcomeCounts c = Count(out);
+  EXPECT_EQ(env.sts.calls, 1);
+  EXPECT_EQ(c.ok, 1);
+  EXPECT_EQ(c.runtime_cancelled, 79);
+  EXPECT_TRUE(out[0].ok());
+  for (int i = 1; i < 80; ++i) {
+    EXPECT_EQ(out[i].kind, RequestOutcome::Kind::kRuntimeCancelled) << i;
+    EXPECT_LE(out[i].finished - t0, Duration::Millis(100)) << i;  // runtime: within 0.1 s
+  }
+  EXPECT_EQ(p.cache().stats().lock_waits, 0);
+  EXPECT_EQ(p.cache().stats().runtime_cancels, 79);
+}
+
+TEST(L1CacheV1, HerdOnWorkersHolderPromiseServesEveryone) {
+  FakeEnv env;
+  env.runtime.cancel_cross_request_waits = true;
+  env.sts.latency = Duration::Seconds(1);
+  CacheOnly p(V1(L1V1Wait::kHolderPromise), env);
+  auto out = Burst(env, p, 80);
+  env.RunAll();
+  OutcomeCounts c = Count(out);
+  EXPECT_EQ(env.sts.calls, 1);
+  EXPECT_EQ(c.ok, 80);
+  EXPECT_EQ(c.by_source[static_cast<int>(Tier::kSts)], 1);
+  EXPECT_EQ(c.by_source[static_cast<int>(Tier::kL1)], 79);
+  EXPECT_EQ(p.cache().stats().lock_waits, 79);
+  EXPECT_EQ(p.cache().stats().runtime_cancels, 0);
+  // Waiters are served when the holder's fetch lands, not before.
+  for (const RequestOutcome& o : out) EXPECT_EQ(o.finished, out[0].finished);
+  EXPECT_FALSE(p.cache().locked(kKey));
+}
+
+// The holder's request ends before it settles (cancelled through the fetch): its waiters fail
+// at that instant ("a request that has since ended"), the lock stays pinned (no cleanup runs)
+// and every later miss for the key fails at once; nothing calls STS again in this isolate.
+TEST(L1CacheV1, HolderPromiseCancelledHolderFailsWaitersAndPinsTheLock) {
+  FakeEnv env;
+  env.runtime.cancel_cross_request_waits = true;
+  CacheOnly p(V1(L1V1Wait::kHolderPromise), env);
+  std::vector<RequestOutcome> out(6);
+  StartRequest(p, kKey, &out[0], env.clock);
+  env.RunFor(Duration::Millis(10));
+  for (size_t i = 1; i < out.size(); ++i) StartRequest(p, kKey, &out[i], env.clock);
+  env.RunFor(Duration::Millis(40));
+  out[0].cancel = true;
+  env.RunAll();
+  EXPECT_EQ(out[0].kind, RequestOutcome::Kind::kRequestCancelled);
+  for (size_t i = 1; i < out.size(); ++i) {
+    EXPECT_EQ(out[i].kind, RequestOutcome::Kind::kRuntimeCancelled) << i;
+    EXPECT_EQ(out[i].finished, out[0].finished) << i;
+  }
+  EXPECT_EQ(p.cache().stats().lock_waits, 5);
+  EXPECT_EQ(p.cache().stats().runtime_cancels, 5);
+  EXPECT_TRUE(p.cache().locked(kKey));
+  env.RunFor(Duration::Minutes(5));
+  RequestOutcome later;
+  StartRequest(p, kKey, &later, env.clock);
+  env.RunAll();
+  EXPECT_EQ(later.kind, RequestOutcome::Kind::kRuntimeCancelled);
+  EXPECT_EQ(later.finished, later.started);
+  EXPECT_EQ(env.sts.calls, 1);
+}
+
+// A holder whose fetch fails (non-200) settles its promise while alive: the waiters re-check,
+// one of them takes the lock and fetches, the rest are served from it.
+TEST(L1CacheV1, HolderPromiseFailedFetchReleasesTheLock) {
+  FakeEnv env;
+  env.runtime.cancel_cross_request_waits = true;
+  env.sts.next_errors = {StsError::kAccessDenied};
+  CacheOnly p(V1(L1V1Wait::kHolderPromise), env);
+  auto out = Burst(env, p, 10);
+  env.RunAll();
+  OutcomeCounts c = Count(out);
+  EXPECT_EQ(env.sts.calls, 2);
+  EXPECT_EQ(out[0].result.status, FailureStatus::kForbidden);
+  EXPECT_EQ(c.failed, 1);
+  EXPECT_EQ(c.ok, 9);
+  EXPECT_EQ(c.runtime_cancelled, 0);
+  EXPECT_FALSE(p.cache().locked(kKey));
+}
+
+// Natively the shape does not matter: both wait and are served.
+TEST(L1CacheV1, NativeRuntimeIgnoresV1Wait) {
+  for (L1V1Wait w : {L1V1Wait::kWaiterPromise, L1V1Wait::kHolderPromise}) {
+    SCOPED_TRACE(std::string(L1V1WaitName(w)));
+    FakeEnv env;
+    env.runtime.cancel_cross_request_waits = false;
+    CacheOnly p(V1(w), env);
+    auto out = Burst(env, p, 80);
+    env.RunAll();
+    EXPECT_EQ(Count(out).ok, 80);
+    EXPECT_EQ(env.sts.calls, 1);
+    EXPECT_EQ(p.cache().stats().lock_waits, 79);
+  }
+}
+
+// v1_wait has no effect on the other variants.
+TEST(L1CacheV1, V1WaitDoesNotChangeV0OrV2) {
+  for (L1Variant v : {L1Variant::kV0, L1Variant::kV2}) {
+    SCOPED_TRACE(std::string(L1VariantName(v)));
+    FakeEnv env;
+    env.runtime.cancel_cross_request_waits = true;
+    L1Config cfg = Variant(v);
+    cfg.v1_wait = L1V1Wait::kHolderPromise;
+    CacheOnly p(cfg, env);
+    auto out = Burst(env, p, 20);
+    env.RunAll();
+    EXPECT_EQ(Count(out).ok, 20);
+    EXPECT_EQ(env.sts.calls, 20);  // cold keys are single-flighted by neither
+  }
+}
+
 TEST(L1CacheV2, RenewalInsideLeadMakesExactlyOneCallOthersServedOld) {
   FakeEnv env;
   CacheOnly p(Variant(L1Variant::kV2), env);
@@ -251,7 +379,7 @@ TEST(L1CacheTest, EraseIfIdKeepsNewerCredentials) {
 
 TEST(L1ConfigTest, ParsesDefaultsAndValues) {
   nlohmann::json j = {{"variant", "v1"}, {"refresh_lead", "2m"}, {"min_serve", "10s"},
-                      {"claim_timeout", "45s"}};
+                      {"claim_timeout", "45s"}, {"v1_wait", "holder_promise"}};
   JsonReader r(j, "strategies[0].params");
   L1Config c;
   ASSERT_TRUE(ParseL1Config(r, &c).ok());
@@ -260,6 +388,10 @@ TEST(L1ConfigTest, ParsesDefaultsAndValues) {
   EXPECT_EQ(c.refresh_lead, Duration::Minutes(2));
   EXPECT_EQ(c.min_serve, Duration::Seconds(10));
   EXPECT_EQ(c.claim_timeout, Duration::Seconds(45));
+  EXPECT_EQ(c.v1_wait, L1V1Wait::kHolderPromise);
+  nlohmann::json back = nlohmann::json::object();
+  L1ConfigToJson(c, &back);
+  EXPECT_EQ(back["v1_wait"], "holder_promise");
 
   nlohmann::json empty = nlohmann::json::object();
   JsonReader r2(empty, "p");
@@ -269,6 +401,17 @@ TEST(L1ConfigTest, ParsesDefaultsAndValues) {
   EXPECT_EQ(d.refresh_lead, Duration::Seconds(60));
   EXPECT_EQ(d.min_serve, Duration::Seconds(5));
   EXPECT_EQ(d.claim_timeout, Duration::Seconds(30));
+  EXPECT_EQ(d.v1_wait, L1V1Wait::kWaiterPromise);
+}
+
+TEST(L1ConfigTest, RejectsUnknownV1Wait) {
+  nlohmann::json j = {{"variant", "v1"}, {"v1_wait", "shared"}};
+  JsonReader r(j, "strategies[0].params");
+  L1Config c;
+  absl::Status s = ParseL1Config(r, &c);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(std::string(s.message()).find("strategies[0].params.v1_wait"), std::string::npos)
+      << s.message();
 }
 
 TEST(L1ConfigTest, RejectsUnknownVariant) {

@@ -4,7 +4,8 @@
 //
 // JSON params (flat):
 //   "variant": "v0"|"v1"|"v2" (default "v2"), "refresh_lead": "60s", "min_serve": "5s",
-//   "claim_timeout": "30s",
+//   "claim_timeout": "30s", "v1_wait": "waiter_promise"|"holder_promise" (default
+//   "waiter_promise"; v1 on Workers only, see L1V1Wait in l1_cache.h),
 //   "revocation": {"enabled", "poll_interval", "disconnect_threshold", "drop_on_403"}
 #ifndef CREDSIM_STRATEGIES_L1_STRATEGY_H_
 #define CREDSIM_STRATEGIES_L1_STRATEGY_H_

@@ -37,6 +37,7 @@ TEST(L1Strategy, ParsesParamsAndReportsThem) {
   EXPECT_EQ(p["refresh_lead"], "1m30s");
   EXPECT_EQ(p["min_serve"], "5s");
   EXPECT_EQ(p["claim_timeout"], "30s");
+  EXPECT_EQ(p["v1_wait"], "waiter_promise");
   EXPECT_EQ(p["revocation"]["enabled"], true);
   EXPECT_EQ(p["revocation"]["poll_interval"], "10s");
   EXPECT_EQ(p["revocation"]["disconnect_threshold"], "5m");
@@ -88,6 +89,19 @@ TEST(L1Strategy, V1OnWorkersCancelsWaitersThroughTheProvider) {
   for (auto& o : out) StartRequest(*p, kKey, &o, env.clock);
   env.RunAll();
   EXPECT_EQ(Count(out).runtime_cancelled, 79);
+  EXPECT_EQ(env.sts.calls, 1);
+}
+
+TEST(L1Strategy, V1HolderPromiseOnWorkersServesWaitersThroughTheProvider) {
+  FakeEnv env;
+  auto s = Make({{"variant", "v1"}, {"v1_wait", "holder_promise"}});
+  EXPECT_EQ(s->params()["v1_wait"], "holder_promise");
+  IsolatePorts ports = env.Ports();
+  auto p = s->NewProvider(ports);
+  std::vector<RequestOutcome> out(80);
+  for (auto& o : out) StartRequest(*p, kKey, &o, env.clock);
+  env.RunAll();
+  EXPECT_EQ(Count(out).ok, 80);
   EXPECT_EQ(env.sts.calls, 1);
 }
 

@@ -200,7 +200,8 @@ class DurableObject {
   virtual ~DurableObject() = default;
   virtual Task<DoResponse> Fetch(DoRequest request) = 0;
   // Throwing (or returning false) makes the platform retry with backoff (2 s doubling, up
-  // to 6 retries).
+  // to 6 retries), unless the handler set an alarm meanwhile: then that alarm runs instead
+  // (the runtime's behaviour, docs/platform-conformance.md#do-alarms).
   virtual Task<bool> Alarm() { co_return true; }
 };
 

@@ -170,6 +170,17 @@ TEST_F(HardeningTest, RunsAboveTheRequestCeilingAreRefusedUnlessRaised) {
   EXPECT_THAT(o.err, HasSubstr("credsim: tiny.json: about 1320 requests and"));
 }
 
+TEST_F(HardeningTest, StrategyNamesAreShortLabelsWithoutControlCharacters) {
+  for (const std::string& name : {std::string(65, 's'), std::string("a\nb"), std::string("a,b"), std::string()}) {
+    json sc = TinyScenario();
+    sc["strategies"] = json::array({{{"kind", "l1"}, {"name", name}}});
+    WriteScenario("s.json", sc);
+    Outcome o = Run("validate s.json");
+    EXPECT_EQ(o.code, kBadInput) << json(name).dump();
+    EXPECT_THAT(o.err, StartsWith("credsim: s.json: strategies[0].name: a ")) << json(name).dump();
+  }
+}
+
 TEST_F(HardeningTest, FreeTextIsCapped) {
   json sc = TinyScenario();
   sc["description"] = std::string(5000, 'x');

@@ -40,6 +40,18 @@ absl::Status CheckStrategy(const StrategySpec& spec, const std::string& path, Ke
   return s.status();
 }
 
+// Strategy names are labels in tables, CSV rows and CI annotations: short, no control
+// characters (a newline would start a new CSV row or annotation line).
+absl::Status CheckStrategyName(const std::string& name, const std::string& path) {
+  bool ok = !name.empty() && name.size() <= kMaxStrategyNameBytes;
+  for (unsigned char c : name) ok = ok && c >= 0x20 && c != 0x7f && c != ',';
+  if (ok) return absl::OkStatus();
+  return absl::InvalidArgumentError(fmt::format(
+      "{}.name: a {}-byte name is not accepted; expected 1 to {} bytes without control "
+      "characters or commas",
+      path, name.size(), kMaxStrategyNameBytes));
+}
+
 absl::Status ParseStrategies(JsonReader& r, Scenario* out, KeyLog* log) {
   const nlohmann::json* list = r.GetRaw("strategies");
   const std::string path = r.PathOf("strategies");
@@ -74,6 +86,7 @@ absl::Status ParseStrategies(JsonReader& r, Scenario* out, KeyLog* log) {
       spec.params = p ? *p : nlohmann::json::object();
       if (absl::Status s = er.Finish(); !s.ok()) return s;
     }
+    if (absl::Status s = CheckStrategyName(spec.name, ep); !s.ok()) return s;
     if (!names.insert(spec.name).second) {
       return absl::InvalidArgumentError(fmt::format(
           "{}: strategy name \"{}\" is used twice; give each entry a unique \"name\"", ep, spec.name));

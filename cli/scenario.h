@@ -38,6 +38,9 @@ struct Scenario {
 // claim) is copied into every output and is capped at kMaxFreeTextBytes.
 inline constexpr size_t kMaxScenarioNameBytes = 64;
 inline constexpr size_t kMaxFreeTextBytes = 4096;
+// Strategy names (labels in tables, CSV and annotations): 1 to 64 bytes, no control
+// characters or commas.
+inline constexpr size_t kMaxStrategyNameBytes = 64;
 absl::Status CheckScenarioName(const std::string& name);
 
 // Parses a scenario document. `base_dir` resolves relative paths (the trace file);

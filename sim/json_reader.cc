@@ -158,36 +158,34 @@ bool IsIntegral(const nlohmann::json& j) {
 }
 }  // namespace
 
-int64_t JsonReader::GetInt(std::string_view key, int64_t def, int64_t min, int64_t max) {
-  const nlohmann::json* v = Lookup(key);
-  if (!v || !ok()) return def;
+namespace {
+// GetInt and GetUint64: an integral JSON number converted exactly by `exact` (nullopt: it does
+// not fit T), then checked against [min, max].
+template <typename T>
+T GetExactInteger(JsonReader& r, std::string_view key, T def, T min, T max,
+                  std::optional<T> (*exact)(const nlohmann::json&)) {
+  const nlohmann::json* v = r.GetRaw(key);
+  if (!v || !r.ok()) return def;
   if (!IsIntegral(*v)) {
-    Fail(PathOf(key), Cat("expected an integer in [", min, ", ", max, "], got ",
-                                   v->is_number() ? v->dump() : TypeName(*v)));
+    r.Fail(r.PathOf(key), Cat("expected an integer in [", min, ", ", max, "], got ",
+                              v->is_number() ? v->dump() : TypeName(*v)));
     return def;
   }
-  const std::optional<int64_t> x = ExactInt64(*v);
+  const std::optional<T> x = exact(*v);
   if (!x || *x < min || *x > max) {
-    Fail(PathOf(key), Cat(v->dump(), " is out of range; expected an integer in [", min, ", ", max, "]"));
+    r.Fail(r.PathOf(key), Cat(v->dump(), " is out of range; expected an integer in [", min, ", ", max, "]"));
     return def;
   }
   return *x;
 }
+}  // namespace
+
+int64_t JsonReader::GetInt(std::string_view key, int64_t def, int64_t min, int64_t max) {
+  return GetExactInteger<int64_t>(*this, key, def, min, max, &ExactInt64);
+}
 
 uint64_t JsonReader::GetUint64(std::string_view key, uint64_t def, uint64_t min, uint64_t max) {
-  const nlohmann::json* v = Lookup(key);
-  if (!v || !ok()) return def;
-  if (!IsIntegral(*v)) {
-    Fail(PathOf(key), Cat("expected an integer in [", min, ", ", max, "], got ",
-                                   v->is_number() ? v->dump() : TypeName(*v)));
-    return def;
-  }
-  const std::optional<uint64_t> x = ExactUint64(*v);
-  if (!x || *x < min || *x > max) {
-    Fail(PathOf(key), Cat(v->dump(), " is out of range; expected an integer in [", min, ", ", max, "]"));
-    return def;
-  }
-  return *x;
+  return GetExactInteger<uint64_t>(*this, key, def, min, max, &ExactUint64);
 }
 
 absl::StatusOr<uint64_t> ParseSeed(std::string_view text) {

@@ -14,11 +14,18 @@ constexpr Duration kMinCacheTtl = Duration::Seconds(30);
 
 std::string_view FallbackName(KvFallback f) {
   switch (f) {
+    case KvFallback::kFail: return "fail";
     case KvFallback::kDurableObject: return "do";
     case KvFallback::kSts: return "sts";
-    case KvFallback::kFail: return "fail";
   }
-  return "do";
+  return "fail";
+}
+
+uint64_t SplitMix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
 }
 
 CredentialKey CountKey() { return CredentialKey{AlarmKvObject::kDirectoryRole, 0}; }
@@ -31,20 +38,26 @@ CredentialKey Unpack(uint64_t packed) {
 
 }  // namespace
 
+double AlarmJitterFraction(CredentialKey key, uint64_t credential_id) {
+  const uint64_t h = SplitMix64(SplitMix64(key.packed()) ^ credential_id);
+  return static_cast<double>(h >> 11) * 0x1.0p-53;  // [0, 1)
+}
+
 absl::Status ParseDoAlarmKvConfig(JsonReader& r, DoAlarmKvConfig* out) {
   DoAlarmKvConfig c;
   // Read every key even after an error so that the accepted-key list stays complete.
   const absl::Status l1 = ParseL1Config(r, &c.l1);
   c.alarm_lead = r.GetDuration("alarm_lead", c.alarm_lead);
+  c.alarm_jitter = r.GetDuration("alarm_jitter", c.alarm_jitter);
   c.failure_rearm = r.GetDuration("failure_rearm", c.failure_rearm);
   c.cache_ttl = r.GetDuration("cache_ttl", c.cache_ttl);
   c.kv_min_remaining = r.GetDuration("kv_min_remaining", c.kv_min_remaining);
   c.kv_expiry_margin = r.GetDuration("kv_expiry_margin", c.kv_expiry_margin);
   const std::string fallback =
-      r.GetEnum("fallback", std::string(FallbackName(c.fallback)), {"do", "sts", "fail"});
-  c.fallback = fallback == "sts"    ? KvFallback::kSts
-               : fallback == "fail" ? KvFallback::kFail
-                                    : KvFallback::kDurableObject;
+      r.GetEnum("fallback", std::string(FallbackName(c.fallback)), {"fail", "do", "sts"});
+  c.fallback = fallback == "sts"  ? KvFallback::kSts
+               : fallback == "do" ? KvFallback::kDurableObject
+                                  : KvFallback::kFail;
   c.prewarm = r.GetBool("prewarm", c.prewarm);
   // Both set alarms (events): a refresh that fails re-arms failure_rearm ahead, so a tiny
   // value would spin the alarm while STS is down; a lead below 1 s cannot cover even one STS
@@ -55,6 +68,13 @@ absl::Status ParseDoAlarmKvConfig(JsonReader& r, DoAlarmKvConfig* out) {
       r.Fail(r.PathOf(key), fmt::format("must be >= {}; got {}", FormatDuration(kMinAlarmInterval),
                                         FormatDuration(value)));
     }
+  }
+  // Above the longest STS lifetime (43200 s) the half-life floor always applies; the bound
+  // also keeps E - alarm_lead - jitter far from the clock's range.
+  if (r.ok() && (c.alarm_jitter < Duration() || c.alarm_jitter > kMaxAlarmJitter)) {
+    r.Fail(r.PathOf("alarm_jitter"), fmt::format("must be in [0s, {}]; got {}",
+                                                 FormatDuration(kMaxAlarmJitter),
+                                                 FormatDuration(c.alarm_jitter)));
   }
   if (r.ok() && c.cache_ttl < kMinCacheTtl) {
     r.Fail(r.PathOf("cache_ttl"), "must be >= 30s (the KV minimum cacheTtl)");
@@ -71,6 +91,7 @@ nlohmann::json DoAlarmKvConfigJson(const DoAlarmKvConfig& c) {
   nlohmann::json j = nlohmann::json::object();
   L1ConfigToJson(c.l1, &j);
   j["alarm_lead"] = FormatDuration(c.alarm_lead);
+  j["alarm_jitter"] = FormatDuration(c.alarm_jitter);
   j["failure_rearm"] = FormatDuration(c.failure_rearm);
   j["cache_ttl"] = FormatDuration(c.cache_ttl);
   j["kv_min_remaining"] = FormatDuration(c.kv_min_remaining);
@@ -87,17 +108,28 @@ nlohmann::json DoAlarmKvConfigJson(const DoAlarmKvConfig& c) {
 AlarmKvObject::AlarmKvObject(DurableObjectContext& ctx, const DoAlarmKvConfig& config)
     : ctx_(ctx),
       alarm_lead_(config.alarm_lead),
+      alarm_jitter_(config.alarm_jitter),
       failure_rearm_(config.failure_rearm),
       serve_min_(config.kv_min_remaining),
       kv_expiry_margin_(config.kv_expiry_margin) {}
 
-Time AlarmKvObject::RefreshTime(const Credentials& c) const {
+Time AlarmKvObject::RefreshTime(CredentialKey key, const Credentials& c) const {
+  const Time lead_time = c.expiration - alarm_lead_;
+  // A credential with less life than the lead (a back-dated one of a steady start, or
+  // alarm_lead >= the STS lifetime) is refreshed at once, but never sooner than
+  // kMinRefreshGap after it was issued, which bounds a misconfigured lead to one STS call per
+  // kMinRefreshGap per key instead of a spin.
+  if (lead_time <= c.issued_at + kMinRefreshGap) return c.issued_at + kMinRefreshGap;
+  // Otherwise the lead is honoured, and the jitter only moves the refresh earlier while it
+  // stays after the credential's half-life.
   const Time half_life = c.issued_at + (c.expiration - c.issued_at) / 2;
-  return std::max(c.expiration - alarm_lead_, half_life);
+  const Duration jitter = Duration::Nanos(static_cast<int64_t>(
+      AlarmJitterFraction(key, c.id) * static_cast<double>(alarm_jitter_.nanos())));
+  return std::max(lead_time - jitter, std::min(lead_time, half_life));
 }
 
 bool AlarmKvObject::NeedsRefresh(const Entry& e) const {
-  return !e.current.valid() || ctx_.clock().Now() >= RefreshTime(e.current);
+  return !e.current.valid() || ctx_.clock().Now() >= RefreshTime(e.key, e.current);
 }
 
 bool AlarmKvObject::Servable(const Credentials& c, uint64_t stale_id) const {
@@ -109,7 +141,7 @@ void AlarmKvObject::Arm() {
   std::optional<Time> next;
   for (const std::unique_ptr<Entry>& e : entries_) {
     const Time due = e->retry_at            ? *e->retry_at
-                     : e->current.valid()   ? RefreshTime(e->current)
+                     : e->current.valid()   ? RefreshTime(e->key, e->current)
                                             : now;
     if (!next || due < *next) next = due;
   }

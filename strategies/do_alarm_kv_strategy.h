@@ -5,12 +5,15 @@
 //
 // JSON params (flat; the L1 keys are those of ParseL1Config):
 //   "variant": "v2", "refresh_lead": "60s", "min_serve": "5s", "claim_timeout": "30s"  (L1)
-//   "alarm_lead": "10m"          the object refreshes at E - alarm_lead
+//   "alarm_lead": "10m"          the object refreshes at E - alarm_lead - U * alarm_jitter
+//   "alarm_jitter": "5m"         U in [0, 1) from a hash of (key, credential id)
 //   "failure_rearm": "3m"        after a failed alarm the object re-arms itself this far ahead
 //   "cache_ttl": "60s"           KV cacheTtl of request-path reads
 //   "kv_min_remaining": "2m"     a KV value is usable while E > now + kv_min_remaining
 //   "kv_expiry_margin": "2m"     KV expirationTtl = E - now - kv_expiry_margin
-//   "fallback": "do"             KV has nothing usable: "do" (ask the object), "sts", "fail"
+//   "fallback": "fail"           KV has nothing usable: "fail" (503, the ADR: the request path
+//                                never contacts the object), "do" (the hybrid: ask the
+//                                object), "sts" (mint from the isolate)
 //   "prewarm": true              the deployment calls each role's object at t = 0 (op init)
 //   "revocation": {...}          see strategies/revocation_filter.h
 // The alarm lead is called `alarm_lead` because `refresh_lead` is L1's key.
@@ -39,19 +42,28 @@
 namespace credsim {
 
 enum class KvFallback : uint8_t {
-  kDurableObject,  // ask the role's object (it answers its current credentials or fetches)
+  kFail,           // answer 503 (the ADR: the request path only reads KV)
+  kDurableObject,  // the hybrid: ask the role's object (its current credentials or a fetch)
   kSts,            // sign the JWT and call STS from the isolate
-  kFail,           // answer 503
 };
 
 // Lower bound of `alarm_lead` and `failure_rearm` (see ParseDoAlarmKvConfig).
 inline constexpr Duration kMinAlarmInterval = Duration::Seconds(1);
+// Upper bound of `alarm_jitter`: the longest STS credential lifetime.
+inline constexpr Duration kMaxAlarmJitter = Duration::Hours(12);
+// The earliest refresh of a credential after its issue (see AlarmKvObject::RefreshTime).
+inline constexpr Duration kMinRefreshGap = Duration::Seconds(1);
 
 struct DoAlarmKvConfig {
   L1Config l1;  // proxy-semantics.md: v2 is the current L1
   // proxy-semantics.md (ADR): the object refreshes 10 minutes before expiry. platform.md §8:
   // the lead must cover STS latency + the ~2 min alarm retry window + KV propagation (60 s).
   Duration alarm_lead = Duration::Minutes(10);  // >= kMinAlarmInterval
+  // Assumption: each refresh fires up to this much earlier than E - alarm_lead, by a
+  // deterministic uniform draw per (key, credential) (AlarmJitterFraction), so objects
+  // prewarmed together do not all refresh in the same second (issue 11 item 6). 5 min keeps
+  // the refresh 10-15 min before expiry, inside the half of the lifetime the ADR leaves.
+  Duration alarm_jitter = Duration::Minutes(5);  // >= 0
   // Assumption: after a failed refresh the handler re-arms the alarm this far ahead, so the
   // chain continues after the platform's retries (2+4+...+64 = 126 s, platform.md §9) give
   // up. Longer than that window so the re-armed alarm never fires inside a retry series.
@@ -64,13 +76,21 @@ struct DoAlarmKvConfig {
   // Assumption: KV entries expire 2 min before the credentials (equal to kv_min_remaining, so
   // KV never returns a value the request path would reject for age).
   Duration kv_expiry_margin = Duration::Minutes(2);
-  // Assumption: ask the object (it is healthy most of the time and coalesces callers).
-  KvFallback fallback = KvFallback::kDurableObject;
+  // proxy-semantics.md (ADR): "the request path only reads KV and never contacts the
+  // object"; the ADR rejects refreshing on the request path, so a KV miss fails (503).
+  // "do" keeps the hybrid (the object coalesces the fallback fetch), "sts" mints in the
+  // isolate.
+  KvFallback fallback = KvFallback::kFail;
   // platform.md §8: pre-populate the key before traffic starts (a cached KV miss can hide a
-  // new key for cacheTtl).
+  // new key for cacheTtl). The deployment sends op init to the object of every known
+  // (role, session); the object accepts an init for any key.
   bool prewarm = true;
   RevocationOptions revocation;
 };
+
+// The jitter fraction U in [0, 1) of a refresh: a hash of the key and the credential id
+// (deterministic: same run, same draws; a new credential draws anew).
+double AlarmJitterFraction(CredentialKey key, uint64_t credential_id);
 
 // Reads the L1 keys and the keys above (caller calls r.Finish()).
 absl::Status ParseDoAlarmKvConfig(JsonReader& r, DoAlarmKvConfig* out);
@@ -85,8 +105,12 @@ nlohmann::json DoAlarmKvConfigJson(const DoAlarmKvConfig& c);
 //
 // Refresh (single-flight per key, Spawned as the object's own work): sign the JWT, call STS,
 // write storage, write KV with expirationTtl = E - now - kv_expiry_margin, then re-arm the alarm;
-// then resolve the joined callers. A refresh is due at RefreshTime = E - alarm_lead, but never
-// before the credential's half-life (so a lead >= half the lifetime cannot make it spin).
+// then resolve the joined callers. A refresh is due at RefreshTime = E - alarm_lead -
+// AlarmJitterFraction(key, id) * alarm_jitter; the jitter never moves it before the
+// credential's half-life (the lead itself is honoured), and a credential with less life than
+// alarm_lead + kMinRefreshGap (back-dated by a steady start, or a lead >= the STS lifetime) is
+// refreshed kMinRefreshGap after issue: at once, but never a spin. An init (or get) for a key the object has
+// not seen adds it to the directory and mints for it, so one object serves any session.
 //
 // Alarm(): refreshes every due entry (and retries a failed KV write); returns false if any of it
 // failed. The platform retries a failed invocation after 2 s, 4 s, ... up to 6 times only if
@@ -132,13 +156,14 @@ class AlarmKvObject final : public DurableObject {
   Task<DoResponse> Refresh(Entry* e);
   Task<void> RunRefresh(Entry* e);
   Task<bool> WriteKv(Entry* e);
-  Time RefreshTime(const Credentials& c) const;
+  Time RefreshTime(CredentialKey key, const Credentials& c) const;
   bool NeedsRefresh(const Entry& e) const;
   bool Servable(const Credentials& c, uint64_t stale_id) const;
   void Arm();
 
   DurableObjectContext& ctx_;
   const Duration alarm_lead_;
+  const Duration alarm_jitter_;
   const Duration failure_rearm_;
   const Duration serve_min_;
   const Duration kv_expiry_margin_;
@@ -155,9 +180,10 @@ class AlarmKvObject final : public DurableObject {
 
 // Per-isolate provider: poll revocation when due, then L1 (config.l1) whose source reads KV
 // (cacheTtl = cache_ttl) and accepts a value that the revocation filter admits, that AWS has
-// not rejected, and with E > now + kv_min_remaining (source kKv). Otherwise `fallback`: the
-// object (source kDurableObject; passes the rejected KV credential as stale_id; an overloaded
-// or failing platform answers 503), STS (source kSts) or 503.
+// not rejected, and with E > now + kv_min_remaining (source kKv). Otherwise `fallback`: 503
+// (kFail, the default: the request path never contacts the object), the object (kDurableObject,
+// the hybrid: source kDurableObject; passes the rejected KV credential as stale_id; an
+// overloaded or failing platform answers 503), or STS (source kSts).
 class DoAlarmKvProvider final : public CredentialProvider {
  public:
   DoAlarmKvProvider(const DoAlarmKvConfig& config, const IsolatePorts& ports);

@@ -18,6 +18,9 @@ constexpr Duration kStsLatency = Duration::Millis(500);
 
 Time At(Duration d) { return Time() + d; }
 
+// Tests of exact alarm instants turn the refresh jitter off.
+nlohmann::json NoJitter() { return nlohmann::json{{"alarm_jitter", "0s"}}; }
+
 std::unique_ptr<Strategy> Make(const nlohmann::json& params) {
   JsonReader r(params, "params");
   absl::StatusOr<std::unique_ptr<Strategy>> s = DoAlarmKvStrategy::Create(r);
@@ -78,7 +81,7 @@ struct World {
 // Defining property: with the alarm refresher healthy, no request waits on STS across several
 // credential lifetimes, and STS sees exactly one call per refresh.
 TEST(DoAlarmKvTest, NoRequestWaitsOnStsAcrossSeveralLifetimes) {
-  World w(nlohmann::json::object());
+  World w(NoJitter());
   constexpr int kColos = 4, kIsolatesPerColo = 2;
   constexpr Duration kStart = Duration::Minutes(2);  // after the prewarm has propagated
   constexpr Duration kEnd = Duration::Minutes(3 * 60 + 25);
@@ -121,7 +124,7 @@ TEST(DoAlarmKvTest, NoRequestWaitsOnStsAcrossSeveralLifetimes) {
 }
 
 TEST(DoAlarmKvTest, PrewarmWritesKvAndArmsTheAlarm) {
-  World w(nlohmann::json::object());
+  World w(NoJitter());
   w.env.RunFor(Duration::Seconds(2));
   ASSERT_TRUE(w.Kv(0).has_value());
   EXPECT_EQ(w.Kv(0)->id, 1u);
@@ -137,7 +140,7 @@ TEST(DoAlarmKvTest, PrewarmWritesKvAndArmsTheAlarm) {
 }
 
 TEST(DoAlarmKvTest, FailedAlarmIsRetriedAndTheChainContinues) {
-  World w(nlohmann::json::object());
+  World w(NoJitter());
   w.env.RunFor(Duration::Minutes(1));
   ASSERT_EQ(w.env.sts.successes, 1);
   const Time first_refresh = w.env.sts.last_issued.expiration - Duration::Minutes(10);
@@ -162,7 +165,7 @@ TEST(DoAlarmKvTest, FailedAlarmIsRetriedAndTheChainContinues) {
 class DoAlarmKvOutageTest : public testing::TestWithParam<int> {};
 
 TEST_P(DoAlarmKvOutageTest, ChainSurvivesAnOutageLongerThanThePlatformRetries) {
-  World w(nlohmann::json::object());
+  World w(NoJitter());
   w.env.do_host.alarm_max_retries = GetParam();
   w.env.queue.Schedule(At(Duration::Minutes(49)), [&w] { w.env.sts.error = StsError::kOutage; });
   w.env.queue.Schedule(At(Duration::Minutes(54)), [&w] { w.env.sts.error = StsError::kNone; });
@@ -182,7 +185,7 @@ TEST_P(DoAlarmKvOutageTest, ChainSurvivesAnOutageLongerThanThePlatformRetries) {
 INSTANTIATE_TEST_SUITE_P(PlatformRetries, DoAlarmKvOutageTest, testing::Values(6, 0));
 
 TEST(DoAlarmKvTest, AlarmOnAFreshInstanceRefreshesFromTheStoredDirectory) {
-  World w(nlohmann::json::object());
+  World w(NoJitter());
   w.env.RunFor(Duration::Minutes(1));
   w.env.do_host.Evict(kKey);  // memory lost; storage and alarm survive
   w.env.RunUntil(At(Duration::Minutes(51)));
@@ -204,7 +207,7 @@ Task<void> CallObject(DurableObject* object, CredentialKey key) {
 // One object per role serves several sessions; after its memory is lost, the alarm finds both
 // keys through the directory it keeps in storage and refreshes both.
 TEST(DoAlarmKvTest, OneObjectRefreshesEveryKeyItServesAfterMemoryLoss) {
-  World w(nlohmann::json{{"prewarm", false}});
+  World w(nlohmann::json{{"prewarm", false}, {"alarm_jitter", "0s"}});
   constexpr CredentialKey kSession0{3, 0}, kSession1{3, 1};
   DurableObject& object = w.env.do_host.instance(kSession0);
   Spawn(CallObject(&object, kSession0));
@@ -224,7 +227,7 @@ TEST(DoAlarmKvTest, OneObjectRefreshesEveryKeyItServesAfterMemoryLoss) {
 }
 
 TEST(DoAlarmKvTest, FreshInstanceServesFromStorageWithoutSts) {
-  World w(nlohmann::json::object());
+  World w(nlohmann::json{{"fallback", "do"}});
   w.env.RunFor(Duration::Minutes(2));
   w.env.do_host.Evict(kKey);
   w.env.kv_store.get_error = true;  // force the fallback to the object
@@ -238,7 +241,7 @@ TEST(DoAlarmKvTest, FreshInstanceServesFromStorageWithoutSts) {
 }
 
 TEST(DoAlarmKvTest, FallbackDoMintsOnceAndFillsKv) {
-  World w(nlohmann::json{{"prewarm", false}});
+  World w(nlohmann::json{{"prewarm", false}, {"fallback", "do"}});
   auto a = w.Isolate(0);
   auto b = w.Isolate(0);
   std::vector<RequestOutcome> out(6);
@@ -290,7 +293,7 @@ TEST(DoAlarmKvTest, KvValueTooCloseToExpiryIsNotUsed) {
 }
 
 TEST(DoAlarmKvTest, ObjectOverloadWithFallbackDoAnswers503) {
-  World w(nlohmann::json{{"prewarm", false}});
+  World w(nlohmann::json{{"prewarm", false}, {"fallback", "do"}});
   w.env.colo(0).durable_objects.overloaded = true;
   auto a = w.Isolate(0);
   EXPECT_EQ(w.RunOne(*a).status, FailureStatus::kUnavailable);
@@ -299,7 +302,8 @@ TEST(DoAlarmKvTest, ObjectOverloadWithFallbackDoAnswers503) {
 }
 
 TEST(DoAlarmKvTest, RevocationAppliesToKvAndTheObject) {
-  World w(nlohmann::json{{"revocation", {{"enabled", true}, {"poll_interval", "1s"}}}});
+  World w(nlohmann::json{{"fallback", "do"},
+                         {"revocation", {{"enabled", true}, {"poll_interval", "1s"}}}});
   w.env.RunFor(Duration::Minutes(2));
   auto a = w.Isolate(0);
   ASSERT_EQ(w.RunOne(*a).credentials.id, 1u);
@@ -327,6 +331,114 @@ TEST(DoAlarmKvTest, WithoutRevocationTheRevokedCredentialIsStillServedFromKv) {
   const AuthResult r = w.RunOne(*a);
   EXPECT_EQ(r.source, Tier::kKv);
   EXPECT_EQ(r.credentials.id, 1u);
+}
+
+// Issue 11 item 6: the ADR's request path only reads KV and never contacts the object. By
+// default a KV miss is a 503, without an object call or an STS call from the isolate (the old
+// default, fallback "do", asked the object).
+TEST(DoAlarmKvTest, DefaultRequestPathNeverContactsTheObject) {
+  World w(nlohmann::json{{"prewarm", false}});
+  auto a = w.Isolate(0);
+  EXPECT_EQ(w.RunOne(*a).status, FailureStatus::kUnavailable);
+  EXPECT_EQ(w.env.colo(0).durable_objects.calls, 0);
+  EXPECT_EQ(w.env.do_host.fetches, 0);
+  EXPECT_EQ(w.env.sts.calls, 0);
+  // With the prewarm, KV serves; a KV read error is a 503, still without the object.
+  World p(nlohmann::json::object());
+  p.env.RunFor(Duration::Minutes(2));
+  const int prewarm_fetches = p.env.do_host.fetches;
+  auto b = p.Isolate(1);
+  EXPECT_EQ(p.RunOne(*b).source, Tier::kKv);
+  p.env.kv_store.get_error = true;
+  auto c = p.Isolate(1);
+  EXPECT_EQ(p.RunOne(*c).status, FailureStatus::kUnavailable);
+  EXPECT_EQ(p.env.colo(1).durable_objects.calls, 0);
+  EXPECT_EQ(p.env.do_host.fetches, prewarm_fetches);
+  EXPECT_EQ(p.env.sts.calls, 1);  // the prewarm only
+}
+
+// Alarm jitter: objects prewarmed in the same instant refresh at E - alarm_lead - U * jitter,
+// U a deterministic draw per (key, credential), not all in the same second (the old alarms
+// all fired at E - 10 min).
+TEST(DoAlarmKvTest, AlarmJitterSpreadsRefreshesOfObjectsPrewarmedTogether) {
+  constexpr int kRoles = 50;
+  std::vector<Duration> before_expiry[2];
+  for (int run = 0; run < 2; ++run) {
+    World w(nlohmann::json{{"prewarm", false}});
+    for (uint32_t r = 0; r < kRoles; ++r) Spawn(InitObject(&w.env.do_host, CredentialKey{r, 0}));
+    w.env.RunFor(Duration::Seconds(2));
+    ASSERT_EQ(w.env.sts.successes, kRoles);
+    for (uint32_t r = 0; r < kRoles; ++r) {
+      const CredentialKey key{r, 0};
+      const std::optional<Credentials> kv = w.env.kv_store.Read(0, key).value;
+      const std::optional<Time> alarm = w.env.do_host.alarm(key);
+      ASSERT_TRUE(kv.has_value() && alarm.has_value()) << r;
+      const Duration lead = kv->expiration - *alarm;
+      EXPECT_GE(lead, Duration::Minutes(10)) << r;
+      EXPECT_LE(lead, Duration::Minutes(15)) << r;
+      EXPECT_EQ(lead, Duration::Minutes(10) + Duration::Nanos(static_cast<int64_t>(
+                                                  AlarmJitterFraction(key, kv->id) *
+                                                  Duration::Minutes(5).nanos())))
+          << r;
+      before_expiry[run].push_back(lead);
+    }
+  }
+  EXPECT_EQ(before_expiry[0], before_expiry[1]);  // deterministic
+  std::vector<Duration> sorted = before_expiry[0];
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_GT(sorted.back() - sorted.front(), Duration::Minutes(4));
+  // No second holds more than a few of the 50 refreshes.
+  int max_per_second = 0;
+  for (size_t i = 0, j = 0; i < sorted.size(); ++i) {
+    while (sorted[i] - sorted[j] >= Duration::Seconds(1)) ++j;
+    max_per_second = std::max(max_per_second, static_cast<int>(i - j + 1));
+  }
+  EXPECT_LE(max_per_second, 4);
+  // A new credential of the same key draws anew.
+  EXPECT_NE(AlarmJitterFraction(kKey, 1), AlarmJitterFraction(kKey, 2));
+  for (uint64_t id = 1; id < 1000; ++id) {
+    const double u = AlarmJitterFraction(kKey, id);
+    ASSERT_GE(u, 0.0);
+    ASSERT_LT(u, 1.0);
+  }
+}
+
+// The deployment prewarms every (role, session): the role's object accepts an init for any
+// session, mints for each and writes each to KV; its single alarm covers all of them.
+TEST(DoAlarmKvTest, ObjectAcceptsAnInitForAnySession) {
+  World w(nlohmann::json{{"prewarm", false}});
+  DurableObject& object = w.env.do_host.instance(CredentialKey{3, 0});
+  for (uint32_t session = 0; session < 4; ++session) {
+    DoRequest request;
+    request.key = CredentialKey{3, session};
+    request.op = kDoOpInit;
+    Spawn([](DurableObject* o, DoRequest r) -> Task<void> {
+      (void)co_await o->Fetch(r);
+    }(&object, request));
+  }
+  w.env.RunFor(Duration::Seconds(2));
+  EXPECT_EQ(w.env.sts.successes, 4);
+  Time earliest = Time::Infinite();
+  for (uint32_t session = 0; session < 4; ++session) {
+    const std::optional<Credentials> kv = w.env.kv_store.Read(0, CredentialKey{3, session}).value;
+    ASSERT_TRUE(kv.has_value()) << session;
+    earliest = std::min(earliest, kv->expiration - Duration::Minutes(10) -
+                                      Duration::Nanos(static_cast<int64_t>(
+                                          AlarmJitterFraction(CredentialKey{3, session}, kv->id) *
+                                          Duration::Minutes(5).nanos())));
+  }
+  ASSERT_TRUE(w.env.do_host.alarm(CredentialKey{3, 0}).has_value());
+  EXPECT_EQ(*w.env.do_host.alarm(CredentialKey{3, 0}), earliest);
+}
+
+TEST(DoAlarmKvTest, AlarmJitterOutsideItsRangeIsRejectedWithPath) {
+  const std::string e = ParseError({{"alarm_jitter", "12h1s"}});
+  EXPECT_NE(e.find("params.alarm_jitter: must be in [0s, 12h]; got 12h1s"), std::string::npos)
+      << e;
+  EXPECT_NE(ParseError({{"alarm_jitter", "-1s"}}).find("params.alarm_jitter"),
+            std::string::npos);  // the reader rejects negative durations
+  EXPECT_EQ(ParseError({{"alarm_jitter", "0s"}}), "ok");
+  EXPECT_EQ(ParseError({{"alarm_jitter", "12h"}}), "ok");
 }
 
 TEST(DoAlarmKvTest, ParsesAndRoundTripsParams) {
@@ -357,7 +469,8 @@ TEST(DoAlarmKvTest, ParsesAndRoundTripsParams) {
   EXPECT_EQ(d["failure_rearm"], "3m");
   EXPECT_EQ(d["cache_ttl"], "1m");
   EXPECT_EQ(d["kv_min_remaining"], "2m");
-  EXPECT_EQ(d["fallback"], "do");
+  EXPECT_EQ(d["fallback"], "fail");
+  EXPECT_EQ(d["alarm_jitter"], "5m");
   EXPECT_EQ(d["variant"], "v2");
 }
 

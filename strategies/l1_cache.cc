@@ -124,14 +124,10 @@ void L1Cache::ReleaseLock(CredentialKey key, Lock* lock) {
 }
 
 Task<AuthResult> L1Cache::GetV1(CredentialKey key) {
-  for (;;) {
-    if (Entry* e = FindAdmitted(key);
-        e != nullptr && e->credentials.expiration > clock_.Now() + config_.refresh_lead) {
-      co_return Hit(*e);
-    }
-    auto it = locks_.find(key);
-    if (it == locks_.end()) break;
-    // A pinned lock (abandoned holder, Workers) can never be released: fail at once.
+  // multistore v1: `let _guard = lock.lock().await;` then check the cache under the lock
+  // (double-checked: a waiter that acquires after another request's fetch finds its result).
+  for (auto it = locks_.find(key); it != locks_.end(); it = locks_.find(key)) {
+    // A pinned lock (abandoned JS holder, Workers) can never be released: fail at once.
     if (it->second == nullptr ||
         (runtime_.cross_request_waits_cancelled() &&
          config_.v1_wait == L1V1Wait::kWaiterPromise)) {
@@ -143,7 +139,14 @@ Task<AuthResult> L1Cache::GetV1(CredentialKey key) {
       ++stats_.runtime_cancels;
       throw RuntimeCancelled();
     }
-    // Released: re-check the cache.
+    // Released: try to acquire again.
+  }
+  // The lock is free, so acquiring it is synchronous and nothing else runs before the check;
+  // a hit releases it at once, which no other request can observe, so a hit does not
+  // materialize the lock (no map insert on the hit path).
+  if (Entry* e = FindAdmitted(key);
+      e != nullptr && e->credentials.expiration > clock_.Now() + config_.refresh_lead) {
+    co_return Hit(*e);
   }
   Lock lock(clock_);
   locks_.emplace(key, &lock);
@@ -152,16 +155,20 @@ Task<AuthResult> L1Cache::GetV1(CredentialKey key) {
   try {
     r = co_await source_.Fetch(key);
   } catch (...) {
-    if (IsCancellation(std::current_exception()) && runtime_.cross_request_waits_cancelled()) {
-      // Workers: abandoned code never runs its cleanup, so the key stays locked for good; a
-      // null marker remains. `lock` dies with this frame: kWaiterPromise has no waiters on it;
-      // kHolderPromise waiters fail now, as their promise can no longer settle (they copy the
-      // value, so `lock` may die right after).
+    const bool cancelled = IsCancellation(std::current_exception());
+    if (cancelled && runtime_.cross_request_waits_cancelled() &&
+        config_.v1_wait == L1V1Wait::kHolderPromise) {
+      // A JavaScript lock on Workers: the abandoned request's code (its `finally`) never runs
+      // (docs/platform-conformance.md#cross-request-waits), so the key stays locked for good;
+      // a null marker remains. Its waiters fail now, as the holder's promise can no longer
+      // settle (they copy the value, so `lock` may die right after).
       locks_[key] = nullptr;
       lock.Set(false);
     } else {
-      // Native: the dropped future (or the error path) releases the guard.
-      if (!IsCancellation(std::current_exception())) ++stats_.fetch_failures;
+      // A Rust guard (kWaiterPromise, multistore v1) is released when the holder's future is
+      // dropped, on every runtime (assumption: the cancelled request's future is dropped; no
+      // source says otherwise); an error path releases it too. Waiters re-check.
+      if (!cancelled) ++stats_.fetch_failures;
       ReleaseLock(key, &lock);
     }
     throw;

@@ -99,22 +99,27 @@ void L1ConfigToJson(const L1Config& c, nlohmann::json* out);
 //
 // v0: serve if E > now + refresh_lead; otherwise fetch. No single-flight: N concurrent misses
 //     make N fetches. Successful fetches are stored (last writer wins).
-// v1: serve if E > now + refresh_lead. On a miss, if another request holds the key's lock
-//     (i.e. is fetching), the waiter's fate depends on the runtime and on config.v1_wait
-//     (docs/platform-conformance.md#v1-lock-herd):
+// v1: multistore 0.5.0-0.7.1: acquire the key's lock, then serve if E > now + refresh_lead
+//     (the check is made holding the lock, after any wait; an uncontended acquisition is
+//     synchronous, so a hit never waits and does not materialize the lock). If another
+//     request holds the lock (i.e. is fetching), the waiter's fate depends on the runtime and
+//     on config.v1_wait (docs/platform-conformance.md#v1-lock-herd):
 //       - native runtime (!runtime.cross_request_waits_cancelled()), either shape: it waits for
-//         the lock to be released and re-checks the cache;
+//         the lock to be released, then acquires it and checks the cache;
 //       - Workers, kWaiterPromise: it throws RuntimeCancelled at once (the runtime's "code had
 //         hung" cancellation, a 500);
 //       - Workers, kHolderPromise: it waits like a native waiter while the holder is alive.
-//     Otherwise it takes the lock, fetches, stores on success and releases the lock (a failed
-//     fetch releases it too; the woken waiters re-check and one of them fetches). If the
-//     holder's request is cancelled (RequestCancelled/RuntimeCancelled through the fetch), the
-//     lock is released on native runtimes (the future is dropped) but stays held forever on
-//     Workers, where abandoned JavaScript/wasm never runs its cleanup (same mechanism as the
-//     pinned v2 claim; it makes every later miss of that key in the isolate a 500 at once).
-//     Under kHolderPromise the waiters of that holder also throw RuntimeCancelled at that
-//     instant (the runtime's "promise was created by a request that has since ended").
+//     The holder fetches, stores on success and releases the lock (a failed fetch releases it
+//     too; the woken waiters re-check and one of them fetches). If the holder's request is
+//     cancelled (RequestCancelled/RuntimeCancelled through the fetch):
+//       - kWaiterPromise (a Rust guard): the lock is released on every runtime, as dropping
+//         the cancelled future drops its MutexGuard (assumption: no source says the runtime
+//         keeps an abandoned future alive); waiters (native) re-check, later misses fetch;
+//       - kHolderPromise on Workers (a JavaScript lock): the lock stays held forever, since
+//         the abandoned request's cleanup never runs (docs/platform-conformance.md
+//         #cross-request-waits), so every later miss of the key in the isolate is a 500 at
+//         once, and the holder's waiters throw RuntimeCancelled at that instant ("promise was
+//         created by a request that has since ended"); natively it is released.
 // v2: 1. no entry → fetch, no claim (cold keys are not single-flighted);
 //     2. E > now + refresh_lead → serve;
 //     3. a live claim (now < renewing_since + claim_timeout) and E > now + min_serve → serve

@@ -39,7 +39,7 @@ RevocationFilter::RevocationFilter(const RevocationOptions& options, RevocationF
       feed_(feed),
       clock_(clock),
       active_(options.enabled && feed != nullptr),
-      last_success_(clock.Now()) {}
+      created_(clock.Now()) {}
 
 bool RevocationFilter::poll_due() const {
   if (!active_ || polling_) return false;
@@ -79,7 +79,11 @@ Task<void> RevocationFilter::MaybePoll() {
 
 bool RevocationFilter::Admit(CredentialKey key, const Credentials& c) const {
   if (!active_) return true;
-  if (clock_.Now() - last_success_ > options_.disconnect_threshold) return false;
+  // Without a feed position the disconnect clock runs from construction, and only
+  // credentials issued since then are candidates (see the header).
+  if (!last_success_ && c.issued_at < created_) return false;
+  const Time known = last_success_.value_or(created_);
+  if (clock_.Now() - known > options_.disconnect_threshold) return false;
   if (all_roles_before_ && c.issued_at < *all_roles_before_) return false;
   auto it = role_before_.find(key.role);
   if (it != role_before_.end() && c.issued_at < it->second) return false;

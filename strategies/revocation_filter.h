@@ -1,7 +1,8 @@
 // Revocation feed option usable with any strategy (Fly.io tkdb pattern, proxy-semantics.md
 // "Verification cache with revocation feed"): caches poll the authority's revocation feed every
 // `poll_interval` and drop revoked entries; past `disconnect_threshold` without a successful
-// poll they serve nothing cached (fail closed). Optionally a credential whose use fails with
+// poll they serve nothing cached (fail closed; a new isolate has no successful poll until its
+// first one succeeds, see RevocationFilter::Admit). Optionally a credential whose use fails with
 // 403 is dropped from L1 (`drop_on_403`, applied by the provider's OnCredentialRejected).
 //
 // JSON (child "revocation" of a strategy's params):
@@ -60,9 +61,22 @@ class RevocationFilter {
 
   // False if a seen revocation event covers `c` (event role == key.role or kAllRoles, and
   // c.issued_at < revoked_before), or if the last successful poll is older than
-  // disconnect_threshold (fail closed). The construction instant counts as a successful poll,
-  // so a fresh isolate may serve cached tiers until its first poll resolves.
+  // disconnect_threshold (fail closed: nothing is admitted, every request goes to STS).
+  //
+  // Before its first successful poll the filter has no feed position (fail closed at birth):
+  // it admits only credentials issued at or after its construction instant, and only while
+  // the construction is at most disconnect_threshold ago. Reason: an event covers credentials
+  // issued before its time, and the feed publishes it after that time, so a successful poll
+  // at construction could only have revoked credentials issued before construction; for later
+  // ones (this isolate's own STS mints, or a shared tier's entry written since) an isolate
+  // that never polled knows exactly as much as one that polled at birth. Credentials issued
+  // before construction (an older L2/KV/DO entry) are refused until a poll succeeds: an
+  // isolate born during a feed outage never serves them, and goes fully closed once
+  // disconnect_threshold has passed since its birth. Concurrent requests of a new isolate do
+  // not wait for its first poll (a cross-request wait on Workers), so they are treated the
+  // same way while it is in flight.
   bool Admit(CredentialKey key, const Credentials& c) const;
+  bool has_feed_position() const { return last_success_.has_value(); }
 
   const RevocationOptions& options() const { return options_; }
   int polls() const { return polls_; }
@@ -74,8 +88,9 @@ class RevocationFilter {
   Clock& clock_;
   const bool active_;
   bool polling_ = false;
+  const Time created_;
   std::optional<Time> last_attempt_;
-  Time last_success_;
+  std::optional<Time> last_success_;  // none: no feed position yet
   uint64_t cursor_ = 0;
   std::optional<Time> all_roles_before_;
   absl::flat_hash_map<uint32_t, Time> role_before_;

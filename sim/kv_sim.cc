@@ -69,6 +69,23 @@ absl::Status ParseKvConfig(JsonReader& r, KvConfig* out) {
   }
   out->read_error_probability =
       r.GetNumber("read_error_probability", out->read_error_probability, 0, 1);
+  // background_refresh: an object {"window"}, true (defaults), or null / false (off).
+  const nlohmann::json* refresh = r.GetRaw("background_refresh");
+  if (r.ok() && refresh != nullptr && !refresh->is_object()) {
+    if (refresh->is_null() || refresh->is_boolean()) {
+      out->background_refresh.enabled = refresh->is_boolean() && refresh->get<bool>();
+    } else {
+      r.Fail(r.PathOf("background_refresh"),
+             "expected an object {\"window\": fraction of cacheTtl in [0, 1]}, true, null or "
+             "false");
+    }
+  } else {
+    if (refresh != nullptr) out->background_refresh.enabled = true;
+    JsonReader b = r.Child("background_refresh");
+    out->background_refresh.window =
+        b.GetNumber("window", out->background_refresh.window, 0, 1);
+    (void)b.Finish();  // unknown keys; the error lands in `r`
+  }
   return r.status();
 }
 
@@ -139,12 +156,22 @@ Time KvStore::VisibleAt(const Version& v, uint32_t colo) const {
 
 const KvStore::Version* KvStore::VisibleVersion(CredentialKey key, uint32_t colo,
                                                 Time now) const {
+  return Lookup(key, colo, now).visible;
+}
+
+KvStore::LookupResult KvStore::Lookup(CredentialKey key, uint32_t colo, Time now) const {
+  LookupResult out;
   const KeyState* k = Find(key);
-  if (k == nullptr) return nullptr;
+  if (k == nullptr || k->versions.empty()) return out;
   for (size_t i = k->versions.size(); i-- > 0;) {
-    if (VisibleAt(k->versions[i], colo) <= now) return &k->versions[i];
+    if (VisibleAt(k->versions[i], colo) <= now) {
+      out.visible = &k->versions[i];
+      if (i + 1 < k->versions.size()) out.successor = &k->versions[i + 1];
+      return out;
+    }
   }
-  return nullptr;
+  out.successor = &k->versions.front();
+  return out;
 }
 
 const KvStore::Version* KvStore::Newest(CredentialKey key, Time now) const {
@@ -166,7 +193,21 @@ void KvStore::FinishExposure(Time end) {
 // KvColoView
 
 KvColoView::KvColoView(KvStore& store, uint32_t colo, Rng rng, Executor& executor)
-    : store_(store), colo_(colo), rng_(rng), executor_(executor), metrics_(store.metrics()) {}
+    : store_(store),
+      colo_(colo),
+      rng_(rng),
+      // A second stream for background re-fetches, derived from (not drawn from) `rng`.
+      refresh_rng_(Mix64(rng.state()[0] ^ Mix64(rng.state()[3] ^ 0x6b762d7265667265u))),
+      executor_(executor),
+      metrics_(store.metrics()) {}
+
+Time KvColoView::ServedUntil(const CacheEntry& e, Duration ttl) {
+  Time until = std::min(SaturatingAdd(e.cached_at, ttl), e.value_expires_at);
+  if (e.superseded_at != Time::Infinite()) {
+    until = std::min(until, std::max(SaturatingAdd(e.superseded_at, ttl), e.superseded_visible));
+  }
+  return until;
+}
 
 void KvColoView::Drop(CacheEntry& e, Time now) {
   if (e.found) metrics_.AddExposure(e.exposure_from, std::min(now, e.expires_at));
@@ -180,6 +221,44 @@ void KvColoView::CountRead(Time now, CredentialKey key, bool found, uint64_t ver
   if (newest != nullptr && (!found || version < newest->version)) ++metrics_.kv_stale_reads;
 }
 
+KvColoView::CacheEntry& KvColoView::Fill(uint32_t slot, CredentialKey key, Duration cache_ttl,
+                                         Time now) {
+  const KvStore::LookupResult l = store_.Lookup(key, colo_, now);
+  const KvStore::Version* v = l.visible;
+  const bool found = v != nullptr && now < v->expires_at;
+  CacheEntry& e = entries_[slot];
+  if (e.live) Drop(e, now);
+  e.live = true;
+  e.found = found;
+  e.version = found ? v->version : 0;
+  e.value = found ? v->value : Credentials{};
+  e.cached_at = now;
+  e.cache_ttl = cache_ttl;
+  e.value_expires_at = found ? v->expires_at : Time::Infinite();
+  e.superseded_at = l.successor != nullptr ? l.successor->written_at : Time::Infinite();
+  e.superseded_visible =
+      l.successor != nullptr ? store_.VisibleAt(*l.successor, colo_) : Time::Infinite();
+  e.expires_at = ServedUntil(e, cache_ttl);
+  e.exposure_from = now;
+  if (found && !counted_place_ && now < metrics_.measure_to &&
+      e.expires_at > metrics_.measure_from) {
+    counted_place_ = true;
+    ++metrics_.places_holding_credentials;
+  }
+  return e;
+}
+
+Task<void> KvColoView::Refresh(CredentialKey key, uint32_t slot, Duration cache_ttl) {
+  const KvConfig& config = store_.config();
+  co_await Sleep(executor_, SampleDuration(config.read_latency_cold, refresh_rng_));
+  const bool error = refresh_rng_.Bernoulli(config.read_error_probability);
+  const Time now = executor_.Now();
+  entries_[slot].refreshing = false;
+  ++background_refreshes_;
+  if (error || config.InOutage(now)) co_return;
+  Fill(slot, key, cache_ttl, now);
+}
+
 Task<KvRead> KvColoView::Get(CredentialKey key, Duration cache_ttl) {
   const KvConfig& config = store_.config();
   if (cache_ttl <= Duration()) cache_ttl = config.default_cache_ttl;
@@ -188,12 +267,19 @@ Task<KvRead> KvColoView::Get(CredentialKey key, Duration cache_ttl) {
   const Time start = executor_.Now();
   const auto it = index_.find(key);
   if (it != index_.end()) {
-    const CacheEntry& e = entries_[it->second];
-    if (e.live && start < e.expires_at && start < SaturatingAdd(e.cached_at, cache_ttl)) {
+    CacheEntry& e = entries_[it->second];
+    const Duration ttl = std::min(cache_ttl, e.cache_ttl);
+    if (e.live && start < ServedUntil(e, ttl)) {
       // Hot read: snapshot the cached result before suspending.
       const bool found = e.found;
       const uint64_t version = e.version;
       const Credentials value = e.value;
+      const KvConfig::BackgroundRefresh& refresh = config.background_refresh;
+      if (refresh.enabled && !e.refreshing && refresh.window > 0 &&
+          (start - e.cached_at).seconds() >= (1 - refresh.window) * ttl.seconds()) {
+        e.refreshing = true;
+        Spawn(executor_, Refresh(key, it->second, cache_ttl));
+      }
       co_await Sleep(executor_, SampleDuration(config.read_latency_hot, rng_));
       const bool error = rng_.Bernoulli(config.read_error_probability);
       const Time now = executor_.Now();
@@ -212,27 +298,11 @@ Task<KvRead> KvColoView::Get(CredentialKey key, Duration cache_ttl) {
   if (metrics_.Measuring(now)) ++metrics_.kv_reads;
   if (error || config.InOutage(now)) co_return NoValue(KvStatus::kError);
 
-  const KvStore::Version* v = store_.VisibleVersion(key, colo_, now);
-  const bool found = v != nullptr && now < v->expires_at;
   const auto [slot, inserted] = index_.try_emplace(key, static_cast<uint32_t>(entries_.size()));
   if (inserted) entries_.emplace_back();
-  CacheEntry& e = entries_[slot->second];
-  if (e.live) Drop(e, now);
-  e.live = true;
-  e.found = found;
-  e.version = found ? v->version : 0;
-  e.value = found ? v->value : Credentials{};
-  e.cached_at = now;
-  e.expires_at = SaturatingAdd(now, cache_ttl);
-  if (found) e.expires_at = std::min(e.expires_at, v->expires_at);
-  e.exposure_from = now;
-  if (found && !counted_place_ && now < metrics_.measure_to &&
-      e.expires_at > metrics_.measure_from) {
-    counted_place_ = true;
-    ++metrics_.places_holding_credentials;
-  }
-  CountRead(now, key, found, e.version);
-  if (!found) co_return NoValue(KvStatus::kNotFound);
+  const CacheEntry& e = Fill(slot->second, key, cache_ttl, now);
+  CountRead(now, key, e.found, e.version);
+  if (!e.found) co_return NoValue(KvStatus::kNotFound);
   co_return KvRead{.status = KvStatus::kOk, .value = e.value};
 }
 

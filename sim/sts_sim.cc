@@ -60,8 +60,11 @@ void ParseOutages(JsonReader& r, std::vector<StsOutage>* out) {
     }
     w.start = o.GetDuration("start", Duration());
     w.end = o.GetDuration("end", Duration());
-    const std::string mode = o.GetEnum("mode", "error", {"error", "hang"});
-    w.mode = mode == "hang" ? StsOutageMode::kHang : StsOutageMode::kError;
+    const std::string mode = o.GetEnum("mode", std::string(StsOutageModeName(w.mode)),
+                                       {"error", "unreachable", "hang"});
+    w.mode = mode == "hang"          ? StsOutageMode::kHang
+             : mode == "unreachable" ? StsOutageMode::kUnreachable
+                                     : StsOutageMode::kError;
     if (o.ok() && w.end <= w.start) {
       o.Fail(o.PathOf("end"), fmt::format("must be later than start ({}), got {}",
                                           FormatDuration(w.start), FormatDuration(w.end)));
@@ -82,6 +85,23 @@ std::string_view StsRetryModeName(StsRetryMode mode) {
   return "none";
 }
 
+std::string_view StsOutageModeName(StsOutageMode mode) {
+  switch (mode) {
+    case StsOutageMode::kError: return "error";
+    case StsOutageMode::kUnreachable: return "unreachable";
+    case StsOutageMode::kHang: return "hang";
+  }
+  return "error";
+}
+
+std::string_view StsNetworkModeName(StsNetworkMode mode) {
+  switch (mode) {
+    case StsNetworkMode::kIncluded: return "included";
+    case StsNetworkMode::kAddRtt: return "add_rtt";
+  }
+  return "included";
+}
+
 StsRetryConfig StsRetryDefaults(StsRetryMode mode) {
   StsRetryConfig c;
   c.mode = mode;
@@ -99,6 +119,10 @@ StsRetryConfig StsRetryDefaults(StsRetryMode mode) {
 absl::Status ParseStsConfig(JsonReader& r, StsConfig* out) {
   const StsConfig def;
   out->latency = GetDistribution(r, "latency", def.latency);
+  out->network = r.GetEnum("network", std::string(StsNetworkModeName(def.network)),
+                           {"included", "add_rtt"}) == "add_rtt"
+                     ? StsNetworkMode::kAddRtt
+                     : StsNetworkMode::kIncluded;
   out->rtt = r.GetDuration("rtt", def.rtt);
   out->stall_probability = r.GetNumber("stall_probability", def.stall_probability, 0, 1);
   out->stall_duration = GetDistribution(r, "stall_duration", def.stall_duration);
@@ -162,7 +186,28 @@ StsService::StsService(const StsConfig& config, Executor& clock, RunMetrics& met
       clock_(clock),
       metrics_(metrics),
       rng_(rng),
-      bucket_(config.rate_limit.rate_per_s, config.rate_limit.burst, clock.Now()) {}
+      bucket_(config.rate_limit.rate_per_s, config.rate_limit.burst, clock.Now()),
+      // A function of the stream's starting state that draws nothing from it (so the
+      // attempt draws stay where they were) and differs from every xoshiro output by the
+      // stream-name constant and the mixing.
+      age_base_(Mix64(Fnv1a64("sts.initial_age") ^ Mix64(rng.state()[0]) ^
+                      Mix64(rng.state()[1] ^ Mix64(rng.state()[2] ^ rng.state()[3])))) {}
+
+Duration StsService::InitialAge(CredentialKey key) {
+  const uint64_t n = backdated_mints_[key.packed()]++;
+  // Independent-looking per (key, n): the same construction as Rng::ForStream's index.
+  Rng age(Mix64(Mix64(age_base_ ^ Mix64(key.packed())) ^ Mix64(n)));
+  const int64_t life = config_.credential_duration.nanos();  // >= 900 s, so > 0
+  // UniformInt is exactly uniform on [0, life): A < L strictly, remaining life >= 1 ns.
+  return Duration::Nanos(static_cast<int64_t>(age.UniformInt(static_cast<uint64_t>(life))));
+}
+
+Credentials StsService::BackDated(CredentialKey key, Credentials c) {
+  c.expiration = c.expiration - InitialAge(key);
+  // Guard (InitialAge returns age < L, and c has full life): never expired at issue.
+  if (c.expiration <= c.issued_at) c.expiration = c.issued_at + Duration::Nanos(1);
+  return c;
+}
 
 StsService::AttemptDraws StsService::DrawAttempt() {
   // Always exactly four draws, whatever the outcome.
@@ -199,7 +244,7 @@ void StsService::RecordTimeout(Time t) {
   if (metrics_.Measuring(t)) ++metrics_.sts_timeouts;
 }
 
-StsResult StsService::Serve(Time arrival, const AttemptDraws& d) {
+StsResult StsService::Serve(Time arrival, const AttemptDraws& d, CredentialKey key) {
   StsResult r;
   if (config_.rate_limit.enabled && !bucket_.TryTake(arrival)) {
     if (metrics_.Measuring(arrival)) ++metrics_.sts_throttled;
@@ -235,6 +280,7 @@ bool Retryable(StsError e) {
     case StsError::kThrottling:
     case StsError::kTimeout:
     case StsError::kOutage:
+    case StsError::kServiceError:  // SDK standard mode retries 5xx answers as transient
     case StsError::kIdpCommunication: return true;
     case StsError::kNone:
     case StsError::kAccessDenied:
@@ -254,15 +300,20 @@ Duration BackoffCap(Duration base, Duration max, int attempt) {
 
 }  // namespace
 
-StsClientSim::StsClientSim(StsService& service, Duration path_rtt)
-    : service_(service), path_rtt_(path_rtt), quota_(service.config().retries.quota) {}
+StsClientSim::StsClientSim(StsService& service, Duration path_rtt, Duration in_region_rtt)
+    : service_(service),
+      rtt_(service.config().rtt +
+           (service.config().network == StsNetworkMode::kAddRtt
+                ? std::max(Duration(), path_rtt - in_region_rtt)
+                : Duration())),
+      quota_(service.config().retries.quota) {}
 
-Task<StsResult> StsClientSim::Attempt() {
+Task<StsResult> StsClientSim::Attempt(CredentialKey key) {
   StsService& s = service_;
   const StsConfig& c = s.config_;
   Executor& clock = s.clock_;
   const StsService::AttemptDraws d = s.DrawAttempt();
-  const Duration rtt = c.rtt + path_rtt_;
+  const Duration rtt = rtt_;
   const Duration one_way = rtt / 2;
   const Duration back = rtt - one_way;
   if (one_way >= c.timeout) {  // never reaches STS
@@ -280,11 +331,12 @@ Task<StsResult> StsClientSim::Attempt() {
       answer_after = Duration::Infinite();
     } else {
       s.RecordError(arrival);
-      result.error = StsError::kOutage;
+      result.error = outage->mode == StsOutageMode::kUnreachable ? StsError::kOutage
+                                                                  : StsError::kServiceError;
       answer_after = d.latency;
     }
   } else {
-    result = s.Serve(arrival, d);
+    result = s.Serve(arrival, d, key);
     answer_after = d.service;
   }
   const Duration remaining = c.timeout - one_way;  // > 0
@@ -301,7 +353,7 @@ Task<StsResult> StsClientSim::AssumeRoleWithWebIdentity(CredentialKey key) {
   const StsRetryConfig& rc = service_.config_.retries;
   int last_cost = 0;
   for (int attempt = 1;; ++attempt) {
-    StsResult r = co_await Attempt();
+    StsResult r = co_await Attempt(key);
     if (r.ok()) {
       if (rc.mode != StsRetryMode::kNone) {
         const int refund = last_cost > 0 ? last_cost : rc.no_retry_increment;

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "sim/distribution.h"
 #include "sim/json_reader.h"
@@ -63,21 +64,51 @@ struct StsErrorMix {
 };
 
 // A window [start, end) measured from the scenario start in which the endpoint is down.
+// Error mapping (proxy-semantics.md "The mint", "Error mapping seen by the client"): an STS
+// error document is a 502, only timeouts, connection errors and unparseable bodies are 503.
 enum class StsOutageMode : uint8_t {
-  kError,  // calls fail with kOutage (503) after the drawn latency
-  kHang,   // calls hang until the client timeout (kTimeout)
+  kError,        // "error": STS answers with a 5xx error document (kServiceError, 502) after
+                 // the drawn latency
+  kUnreachable,  // "unreachable": the connection fails (refused / reset, no parseable
+                 // answer; kOutage, 503) after the drawn latency (assumption: the failure is
+                 // noticed as late as an answer would have come)
+  kHang,         // "hang": calls hang until the client timeout (kTimeout, 503)
 };
+std::string_view StsOutageModeName(StsOutageMode mode);  // "error", "unreachable", "hang"
 struct StsOutage {
   Duration start;
   Duration end;
   StsOutageMode mode = StsOutageMode::kError;
 };
 
+// What `StsConfig::latency` measures, and so whether the colo -> STS Region round trip of
+// the colo network (world.colos) is added to it.
+enum class StsNetworkMode : uint8_t {
+  // "included" (default): `latency` is the end-to-end time of an attempt as any colo sees it
+  // (network, TLS set-up and STS processing). No region RTT is added; every colo sees the
+  // same distribution. proxy-semantics.md gives the lognormal as the latency of the call
+  // from a colo to the global endpoint (us-east-1), so adding the RTT again counted the
+  // network twice (issue 11 item 4).
+  kIncluded,
+  // "add_rtt": `latency` is the time seen from a colo inside the STS Region; a colo farther
+  // away adds RTT(colo, STS Region) - in-Region RTT (never negative), so geography matters
+  // (platform.md §8 STS: "network RTT colo->Region + TLS set-up + service time").
+  kAddRtt,
+};
+std::string_view StsNetworkModeName(StsNetworkMode mode);  // "included", "add_rtt"
+
 struct StsConfig {
-  // STS service time (TLS set-up + processing). assumption (proxy-semantics.md "The mint"):
-  // lognormal, median 150 ms, p99 1 s. Values in seconds.
+  // Time from sending an attempt to its answer, without stalls: network + TLS set-up +
+  // processing, as seen by every colo (network kIncluded) or by a colo in the STS Region
+  // (kAddRtt). assumption (proxy-semantics.md "The mint"): lognormal, median 150 ms, p99 1 s.
+  // Values in seconds.
   Distribution latency = Distribution::LogNormal(0.15, 1.0);
-  // Network round trip colo -> STS added to every attempt; assumption: 0 (folded into latency).
+  // See StsNetworkMode. Default kIncluded: the lognormal already is "from a colo".
+  StsNetworkMode network = StsNetworkMode::kIncluded;
+  // A fixed extra round trip added to every attempt of every caller in both network modes,
+  // independent of geography (e.g. an egress proxy hop). It is not the colo -> Region RTT
+  // (that is inside `latency`, or added per colo under kAddRtt), so the default 0 counts
+  // nothing twice. Half of it elapses before the attempt reaches STS.
   Duration rtt;
   // Probability that an attempt stalls; assumption (proxy-semantics.md): 0.1-1 %.
   double stall_probability = 0.001;
@@ -96,7 +127,8 @@ struct StsConfig {
 };
 
 // Reads every StsConfig field from `r` (the caller calls r.Finish()). JSON shape:
-//   {"latency": <distribution>, "rtt": "0ms", "stall_probability": 0.001,
+//   {"latency": <distribution>, "network": "included"|"add_rtt", "rtt": "0ms",
+//    "stall_probability": 0.001,
 //    "stall_duration": <distribution>, "timeout": "10s",
 //    "retries": {"mode": "none"|"standard"|"standard-2026", "max_attempts": 3,
 //                "base_backoff_transient": "100ms", "base_backoff_throttling": "500ms",
@@ -105,7 +137,7 @@ struct StsConfig {
 //                "no_retry_increment": 1},
 //    "rate_limit": {"rate_per_s": 600, "burst": 600, "enabled": true},
 //    "errors": {"access_denied": 0, "invalid_identity_token": 0, "idp_communication": 0},
-//    "outages": [{"start": "10m", "end": "20m", "mode": "error"|"hang"}],
+//    "outages": [{"start": "10m", "end": "20m", "mode": "error"|"unreachable"|"hang"}],
 //    "credential_duration": "1h", "signing_cpu": <distribution>}
 // Distributions use ParseDurationDistribution syntax. Retry fields other than "mode" default
 // to the documented values of the chosen mode. Errors name the JSON path.
@@ -114,12 +146,22 @@ absl::Status ParseStsConfig(JsonReader& r, StsConfig* out);
 // StsService: the single global STS endpoint of a run, shared by all StsClientSim instances.
 //
 // Contract:
-//  * Every attempt a client sends is processed at its arrival time (start + rtt/2): outage
-//    windows first, then the token bucket (kThrottling when empty; throttled requests take no
-//    token), then the error mix, else success.
+//  * Every attempt a client sends is processed at its arrival time (start + half the
+//    attempt's network RTT, see StsClientSim): outage windows first ("error": kServiceError,
+//    "unreachable": kOutage, "hang": no answer), then the token bucket (kThrottling when
+//    empty; throttled requests take no token), then the error mix, else success.
 //  * A success issues credentials with a fresh id (1, 2, ...), issued_at = arrival + service
 //    time (the moment STS produces the response) and expiration = issued_at +
 //    credential_duration. Ids are consumed even if the client has timed out meanwhile.
+//  * BackDated(key, c) (the steady-state start, see World): returns c with expiration =
+//    c.expiration - A, A in [0, L) integer nanoseconds, uniform, L = credential_duration, so
+//    for a full-life credential issued_at < expiration <= issued_at + L: it is as if it had
+//    been issued an age A before (remaining life uniform on (0, L]); issued_at stays the real
+//    mint instant (revocation and freshness checks compare against it). A is a pure function
+//    of (the service's stream, the key, the number of back-dated credentials of that key so
+//    far): the n-th back-dated credential of a key gets the same age in every strategy of a
+//    run (paired phases, common random numbers), and A draws nothing from the attempt
+//    stream, so latency/stall/error draws are the same with or without it.
 //  * Metrics (only when metrics.Measuring(arrival)): sts_calls, sts_peak and sts_series count
 //    every attempt that arrives (retries, throttled and outage ones included); sts_throttled
 //    and sts_errors count non-success answers at arrival; sts_timeouts counts client timeouts
@@ -139,6 +181,12 @@ class StsService {
   // Number of credentials issued so far (the last id handed out).
   uint64_t credentials_issued() const { return next_id_ - 1; }
   const TokenBucket& bucket() const { return bucket_; }
+  // Back-dates a credential this service issued (contract above). Why a remaining life
+  // uniform on (0, L] is the stationary start for every cache tier at once: a tier that
+  // renews a lead l before expiry renews after R - l; with R ~ U(0, L] and R > l that wait
+  // is uniform over one renewal period (0, L - l], the stationary phase of a renewal process
+  // with period L - l whatever l is (credentials with R <= l renew at once).
+  Credentials BackDated(CredentialKey key, Credentials c);
 
  private:
   friend class StsClientSim;
@@ -156,7 +204,9 @@ class StsService {
   // Counts an arriving attempt (sts_calls, peak, series).
   void RecordArrival(Time t);
   // STS-side processing of an attempt that arrived at `arrival` outside any outage.
-  StsResult Serve(Time arrival, const AttemptDraws& d);
+  StsResult Serve(Time arrival, const AttemptDraws& d, CredentialKey key);
+  // The back-dating age A in [0, L) of the next back-dated mint of `key` (steady fill).
+  Duration InitialAge(CredentialKey key);
   void RecordError(Time t);
   void RecordTimeout(Time t);
 
@@ -166,6 +216,11 @@ class StsService {
   Rng rng_;
   TokenBucket bucket_;
   uint64_t next_id_ = 1;
+  // Steady start: base of the per-key age hash (derived from the stream's initial state
+  // without drawing from it) and back-dated credentials so far per key (touched only by
+  // BackDated, i.e. once per key and caller that stands for one running before t = 0).
+  uint64_t age_base_;
+  absl::flat_hash_map<uint64_t, uint64_t> backdated_mints_;
 };
 
 // StsClientSim: AssumeRoleWithWebIdentity as one caller (a colo's isolates, a Durable Object)
@@ -174,6 +229,9 @@ class StsService {
 //
 // Contract: the call returns the first success or non-retried error; kTimeout exactly
 // `timeout` after an attempt started if its answer (rtt + service time) would come later.
+// The network RTT of an attempt is config.rtt plus, under network kAddRtt only,
+// max(0, path_rtt - in_region_rtt); half of it elapses before the attempt reaches STS, the
+// rest after STS answers. Under kIncluded (the default) path_rtt is ignored.
 // Retries follow StsRetryConfig: attempt n (n >= 1) failing with a retryable error is
 // retried after Uniform01 × min(max_backoff, base × 2^(n-1)) if n < max_attempts and the
 // quota holds the retry's cost (which is then deducted); a success refunds the cost of its
@@ -182,19 +240,24 @@ class StsService {
 // the pooled coroutine frames.
 class StsClientSim final : public StsClient {
  public:
-  // `path_rtt` is the round trip from this caller to the STS Region (added to config.rtt).
-  explicit StsClientSim(StsService& service, Duration path_rtt = Duration());
+  // `path_rtt`: the round trip from this caller to the STS Region (world: RttToRegion(colo,
+  // sts_region)); `in_region_rtt`: the round trip of a caller inside the STS Region (world:
+  // colos.intra_region_rtt), which config.latency already contains under kAddRtt.
+  explicit StsClientSim(StsService& service, Duration path_rtt = Duration(),
+                        Duration in_region_rtt = Duration());
 
   Task<StsResult> AssumeRoleWithWebIdentity(CredentialKey key) override;
 
   // Tokens left in this client's retry quota.
   int retry_quota() const { return quota_; }
+  // The network round trip of every attempt of this client (see the contract).
+  Duration attempt_rtt() const { return rtt_; }
 
  private:
-  Task<StsResult> Attempt();
+  Task<StsResult> Attempt(CredentialKey key);
 
   StsService& service_;
-  Duration path_rtt_;
+  Duration rtt_;
   int quota_;
 };
 

@@ -52,6 +52,10 @@ enum class FailureStatus : uint16_t {
   kUnavailable = 503,     // STS timeout, unparseable response, edge timeout
 };
 
+// Why an STS exchange failed, and the status the Worker answers with (proxy-semantics.md
+// "The mint", "Error mapping seen by the client"): AccessDenied -> 403; every other STS
+// error document (Throttling, InvalidIdentityToken, IDPCommunicationError, a 5xx error body)
+// -> 502; only a timeout, a connection error or an unparseable body -> 503.
 enum class StsError : uint8_t {
   kNone,
   kAccessDenied,          // -> 403
@@ -59,7 +63,10 @@ enum class StsError : uint8_t {
   kInvalidIdentityToken,  // -> 502
   kIdpCommunication,      // transient -> 502
   kTimeout,               // client-side timeout -> 503
-  kOutage,                // endpoint unreachable / 5xx -> 503
+  kOutage,                // no parseable answer: endpoint unreachable, connection refused or
+                          // reset, unparseable body -> 503
+  kServiceError,          // STS answered with a 5xx error document (InternalFailure,
+                          // ServiceUnavailable XML) -> 502
 };
 inline FailureStatus StatusFor(StsError e) {
   switch (e) {
@@ -67,7 +74,8 @@ inline FailureStatus StatusFor(StsError e) {
     case StsError::kAccessDenied: return FailureStatus::kForbidden;
     case StsError::kThrottling:
     case StsError::kInvalidIdentityToken:
-    case StsError::kIdpCommunication: return FailureStatus::kBadGateway;
+    case StsError::kIdpCommunication:
+    case StsError::kServiceError: return FailureStatus::kBadGateway;
     case StsError::kTimeout:
     case StsError::kOutage: return FailureStatus::kUnavailable;
   }
@@ -82,7 +90,8 @@ inline std::string_view StsErrorName(StsError e) {
     case StsError::kInvalidIdentityToken: return "InvalidIdentityToken";
     case StsError::kIdpCommunication: return "IDPCommunicationError";
     case StsError::kTimeout: return "Timeout";
-    case StsError::kOutage: return "ServiceUnavailable";
+    case StsError::kOutage: return "ConnectionError";
+    case StsError::kServiceError: return "ServiceUnavailable";
   }
   return "Unknown";
 }

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <numbers>
+#include <stdexcept>
 
 #include "fmt/format.h"
 
@@ -20,15 +21,31 @@ struct TrafficGenerator::Source {
   size_t index = 0;  // burst index or trace function
   Rng rng{0};
   Time next;
-  // Trace replay state.
+  // Trace replay state, and the exact-count burst's (remaining arrivals, position in its
+  // spread).
   size_t minute = 0;
-  uint32_t remaining = 0;
-  double position = 0;  // fraction of the current minute already passed
+  uint64_t remaining = 0;
+  double position = 0;  // fraction of the current minute (or spread) already passed
+  // Arrival attributes.
+  uint32_t role = 0;               // bursts
+  bool uniform_colos = false;
+  std::vector<uint32_t> colos;     // non-empty: uniformly over these
 };
 
 namespace {
 
+constexpr Duration kDay = Duration::Hours(24);
+
+// The offset from t = 0 of the first occurrence of clock time `clock` at or after t = 0.
+Duration OffsetOf(Duration clock, Duration anchor) {
+  Duration d = clock - anchor;
+  if (d < Duration()) d += kDay;
+  return d;
+}
+
 absl::Status ParseCurve(JsonReader& r, TrafficConfig* out) {
+  const std::optional<Duration> anchor = out->start_time_of_day;
+  if (anchor) out->diurnal_peak_at = OffsetOf(kDefaultPeakTimeOfDay, *anchor);
   if (!r.Has("curve")) {
     r.GetRaw("curve");
     return r.status();
@@ -55,7 +72,33 @@ absl::Status ParseCurve(JsonReader& r, TrafficConfig* out) {
   }
   if (type == "diurnal") out->curve = TrafficConfig::Curve::kDiurnal;
   out->diurnal_period = c.GetDuration("period", out->diurnal_period);
-  out->diurnal_peak_at = c.GetDuration("peak_at", out->diurnal_peak_at);
+  {
+    // A clock time with the anchor, an offset from t = 0 without it.
+    const nlohmann::json* raw = c.GetRaw("peak_at");
+    const std::string path = c.PathOf("peak_at");
+    absl::StatusOr<Duration> clock =
+        raw && raw->is_string() ? ParseTimeOfDay(raw->get<std::string>())
+                                : absl::StatusOr<Duration>(absl::InvalidArgumentError(""));
+    if (anchor) {
+      if (raw && !clock.ok()) {
+        c.Fail(path, "with traffic.start_time_of_day, peak_at is a clock time; expected "
+                     "\"HH:MM\" or \"HH:MM:SS\" (00:00 to 23:59:59), such as \"14:00\"");
+      } else if (raw) {
+        out->diurnal_peak_at = OffsetOf(*clock, *anchor);
+      }
+      if (type == "diurnal" && out->diurnal_period != kDay && c.ok()) {
+        c.Fail(c.PathOf("period"),
+               fmt::format("{} with traffic.start_time_of_day; expected 24h (clock times repeat "
+                           "every day)",
+                           FormatDuration(out->diurnal_period)));
+      }
+    } else if (raw && clock.ok()) {
+      c.Fail(path, "a clock time needs traffic.start_time_of_day; expected a duration from "
+                   "t = 0 such as \"14h\", or set traffic.start_time_of_day");
+    } else {
+      out->diurnal_peak_at = c.GetDuration("peak_at", out->diurnal_peak_at);
+    }
+  }
   out->diurnal_trough = c.GetNumber("trough", out->diurnal_trough, 0, 1);
   if (out->diurnal_period <= Duration() && c.ok()) c.Fail(c.PathOf("period"), "must be > 0");
   return c.Finish();
@@ -63,7 +106,38 @@ absl::Status ParseCurve(JsonReader& r, TrafficConfig* out) {
 
 }  // namespace
 
+absl::StatusOr<Duration> ParseTimeOfDay(std::string_view text) {
+  auto two = [&](size_t at, int max) -> int {
+    if (at + 2 > text.size()) return -1;
+    const char a = text[at], b = text[at + 1];
+    if (a < '0' || a > '9' || b < '0' || b > '9') return -1;
+    const int v = (a - '0') * 10 + (b - '0');
+    return v <= max ? v : -1;
+  };
+  const bool shape = (text.size() == 5 || (text.size() == 8 && text[5] == ':')) && text[2] == ':';
+  const int h = shape ? two(0, 23) : -1;
+  const int m = shape ? two(3, 59) : -1;
+  const int sec = shape && text.size() == 8 ? two(6, 59) : 0;
+  if (h < 0 || m < 0 || sec < 0) {
+    return absl::InvalidArgumentError(fmt::format(
+        "\"{}\" is not a clock time; expected \"HH:MM\" or \"HH:MM:SS\" (00:00 to 23:59:59)",
+        text.substr(0, 40)));
+  }
+  return Duration::Hours(h) + Duration::Minutes(m) + Duration::Seconds(sec);
+}
+
 absl::Status ParseTrafficConfig(JsonReader& r, const std::string& base_dir, TrafficConfig* out) {
+  if (const nlohmann::json* tod = r.GetRaw("start_time_of_day"); tod && !tod->is_null()) {
+    absl::StatusOr<Duration> clock = tod->is_string() ? ParseTimeOfDay(tod->get<std::string>())
+                                                      : absl::InvalidArgumentError(
+                                                            "expected \"HH:MM\" or \"HH:MM:SS\" "
+                                                            "(00:00 to 23:59:59), or null");
+    if (!clock.ok()) {
+      r.Fail(r.PathOf("start_time_of_day"), std::string(clock.status().message()));
+    } else {
+      out->start_time_of_day = *clock;
+    }
+  }
   out->roles = r.GetInt("roles", out->roles, 1, 10000000);
   out->sessions_per_role = r.GetInt("sessions_per_role", out->sessions_per_role, 1, 1000000);
   if (r.Has("popularity")) {
@@ -106,20 +180,99 @@ absl::Status ParseTrafficConfig(JsonReader& r, const std::string& base_dir, Traf
   for (size_t i = 0; i < bursts.size(); ++i) {
     JsonReader b(*bursts[i], JsonReader::ElementPath(r.PathOf("bursts"), i), r);
     BurstConfig bc;
-    bc.start = b.GetDuration("start", bc.start);
-    bc.duration = b.GetDuration("duration", bc.duration);
-    bc.rate = b.GetNumber("rate", bc.rate, 0, kMaxRequestRate);
-    bc.role = b.GetInt("role", bc.role, -1, 10000000);
-    bc.uniform_colos = b.GetEnum("colos", "uniform", {"uniform", "weighted"}) == "uniform";
-    if (b.ok() && !CheckedAdd(bc.start, bc.duration)) {
-      b.Fail(b.PathOf("duration"),
-             fmt::format("start ({}) + duration ({}) does not fit the 64-bit nanosecond clock; "
-                         "expected start + duration <= {}",
-                         FormatDuration(bc.start), FormatDuration(bc.duration),
-                         FormatDuration(kMaxDuration)));
+    // When: `start` (offset from t = 0) or `at` (clock time, needs the anchor).
+    if (const nlohmann::json* at = b.GetRaw("at"); at && !at->is_null()) {
+      absl::StatusOr<Duration> clock =
+          at->is_string() ? ParseTimeOfDay(at->get<std::string>())
+                          : absl::StatusOr<Duration>(absl::InvalidArgumentError(
+                                "expected a clock time \"HH:MM\" or \"HH:MM:SS\" (00:00 to "
+                                "23:59:59), or null"));
+      if (b.ok() && !clock.ok()) {
+        b.Fail(b.PathOf("at"), std::string(clock.status().message()));
+      } else if (b.ok() && !out->start_time_of_day) {
+        b.Fail(b.PathOf("at"), "a clock time needs traffic.start_time_of_day; expected "
+                               "\"start\" (a duration from t = 0) instead, or set "
+                               "traffic.start_time_of_day");
+      } else if (b.ok() && b.Has("start")) {
+        b.Fail(b.PathOf("at"), "\"at\" (clock time) and \"start\" (offset from t = 0) are "
+                               "alternatives; expected one of them");
+      } else if (b.ok()) {
+        bc.at = *clock;
+        bc.start = OffsetOf(*clock, *out->start_time_of_day);
+      }
+      b.GetDuration("start", bc.start);  // known key
+    } else {
+      bc.start = b.GetDuration("start", bc.start);
+    }
+    // How many: Poisson (`rate`, `duration`) or exact (`count`, `spread`).
+    if (const nlohmann::json* count = b.GetRaw("count"); count && !count->is_null()) {
+      bc.count = b.GetInt("count", 0, 0, kMaxBurstCount);
+      bc.spread = b.GetDuration("spread", bc.spread);
+      for (const char* other : {"rate", "duration"}) {
+        if (b.ok() && b.Has(other)) {
+          b.Fail(b.PathOf(other), "\"count\" + \"spread\" (exactly N requests) and \"rate\" + "
+                                  "\"duration\" (Poisson) are alternatives; expected one pair");
+        }
+      }
+      b.GetRaw("rate");
+      b.GetRaw("duration");
+      if (b.ok() && !CheckedAdd(bc.start, bc.spread)) {
+        b.Fail(b.PathOf("spread"),
+               fmt::format("start ({}) + spread ({}) does not fit the 64-bit nanosecond clock; "
+                           "expected start + spread <= {}",
+                           FormatDuration(bc.start), FormatDuration(bc.spread),
+                           FormatDuration(kMaxDuration)));
+      }
+    } else {
+      if (b.ok() && b.Has("spread")) {
+        b.Fail(b.PathOf("spread"), "\"spread\" goes with \"count\"; expected \"count\" too, "
+                                   "or \"duration\" for a Poisson burst");
+      }
+      b.GetRaw("spread");
+      bc.duration = b.GetDuration("duration", bc.duration);
+      bc.rate = b.GetNumber("rate", bc.rate, 0, kMaxRequestRate);
+      if (b.ok() && !CheckedAdd(bc.start, bc.duration)) {
+        b.Fail(b.PathOf("duration"),
+               fmt::format("start ({}) + duration ({}) does not fit the 64-bit nanosecond clock; "
+                           "expected start + duration <= {}",
+                           FormatDuration(bc.start), FormatDuration(bc.duration),
+                           FormatDuration(kMaxDuration)));
+      }
+    }
+    // Which role: an index, -1 (least popular base role) or "cold".
+    if (const nlohmann::json* role = b.GetRaw("role"); role && role->is_string()) {
+      if (*role == "cold") {
+        bc.cold_role = true;
+      } else {
+        b.Fail(b.PathOf("role"), "expected -1 (the least popular role), a role index, or "
+                                 "\"cold\" (a fresh role base traffic never produces)");
+      }
+    } else {
+      bc.role = b.GetInt("role", bc.role, -1, 10000000);
+    }
+    // Where: "uniform", "weighted" or a list of colo names.
+    if (const nlohmann::json* colos = b.GetRaw("colos"); colos && colos->is_array()) {
+      const std::string path = b.PathOf("colos");
+      if (colos->empty()) b.Fail(path, "expected at least one colo name");
+      for (size_t k = 0; k < colos->size() && b.ok(); ++k) {
+        const nlohmann::json& name = (*colos)[k];
+        if (!name.is_string()) {
+          b.Fail(JsonReader::ElementPath(path, k), "expected a colo name (a string)");
+          break;
+        }
+        for (const std::string& seen : bc.colos) {
+          if (seen == name.get<std::string>()) {
+            b.Fail(JsonReader::ElementPath(path, k),
+                   fmt::format("\"{}\" is listed twice; expected distinct colo names", seen));
+          }
+        }
+        bc.colos.push_back(name.get<std::string>());
+      }
+    } else {
+      bc.uniform_colos = b.GetEnum("colos", "uniform", {"uniform", "weighted"}) == "uniform";
     }
     if (absl::Status s = b.Finish(); !s.ok()) return s;
-    out->bursts.push_back(bc);
+    out->bursts.push_back(std::move(bc));
   }
   const auto failovers = r.GetArray("failovers");
   for (size_t i = 0; i < failovers.size(); ++i) {
@@ -164,9 +317,9 @@ absl::Status ParseTrafficConfig(JsonReader& r, const std::string& base_dir, Traf
     }
   }
   for (size_t i = 0; i < out->bursts.size() && r.ok(); ++i) {
-    if (out->bursts[i].role >= out->roles && !out->trace) {
+    if (!out->bursts[i].cold_role && out->bursts[i].role >= out->roles && !out->trace) {
       r.Fail(fmt::format("{}[{}].role", r.PathOf("bursts"), i),
-             fmt::format("role {} does not exist; expected -1 or 0..{}", out->bursts[i].role,
+             fmt::format("role {} does not exist; expected -1 or 0..{}, or \"cold\"", out->bursts[i].role,
                          out->roles - 1));
     }
   }
@@ -376,8 +529,10 @@ absl::StatusOr<Trace> LoadAzureTrace(const TraceConfig& config) {
   return trace;
 }
 
-double ExpectedArrivals(const TrafficConfig& config, Duration horizon, const Trace* trace) {
-  const double h = std::max(0.0, horizon.seconds());
+namespace {
+
+// Expected arrivals of the base process (or the trace) in [0, h) seconds.
+double ExpectedBaseArrivals(const TrafficConfig& config, double h, const Trace* trace) {
   double total = 0;
   if (config.trace) {
     if (trace != nullptr) {
@@ -389,50 +544,99 @@ double ExpectedArrivals(const TrafficConfig& config, Duration horizon, const Tra
         }
       }
     }
-  } else {
-    double base = config.rate;
-    if (!config.role_rates.empty()) {
-      base = 0;
-      for (double r : config.role_rates) base += r;
-    }
-    double integral = 0;  // of the multiplier over [0, h), in seconds
-    switch (config.curve) {
-      case TrafficConfig::Curve::kConstant:
-        integral = h;
-        break;
-      case TrafficConfig::Curve::kPiecewise: {
-        double from = 0, m = 1.0;
-        for (const CurvePoint& p : config.points) {
-          const double at = std::min(p.at.seconds(), h);
-          if (at > from) {
-            integral += m * (at - from);
-            from = at;
-          }
-          m = p.multiplier;
-        }
-        if (h > from) integral += m * (h - from);
-        break;
-      }
-      case TrafficConfig::Curve::kDiurnal: {
-        const double lo = config.diurnal_trough;
-        const double period = config.diurnal_period.seconds();
-        const double peak = config.diurnal_peak_at.seconds();
-        const double w = 2 * std::numbers::pi / period;
-        // m(t) = lo + (1 - lo) (1 + cos(w (t - peak))) / 2
-        integral = h * (1 + lo) / 2 +
-                   (1 - lo) / 2 * (std::sin(w * (h - peak)) - std::sin(w * (0 - peak))) / w;
-        break;
-      }
-    }
-    total += base * integral;
+    return total;
   }
+  double base = config.rate;
+  if (!config.role_rates.empty()) {
+    base = 0;
+    for (double r : config.role_rates) base += r;
+  }
+  double integral = 0;  // of the multiplier over [0, h), in seconds
+  switch (config.curve) {
+    case TrafficConfig::Curve::kConstant:
+      integral = h;
+      break;
+    case TrafficConfig::Curve::kPiecewise: {
+      double from = 0, m = 1.0;
+      for (const CurvePoint& p : config.points) {
+        const double at = std::min(p.at.seconds(), h);
+        if (at > from) {
+          integral += m * (at - from);
+          from = at;
+        }
+        m = p.multiplier;
+      }
+      if (h > from) integral += m * (h - from);
+      break;
+    }
+    case TrafficConfig::Curve::kDiurnal: {
+      const double lo = config.diurnal_trough;
+      const double period = config.diurnal_period.seconds();
+      const double peak = config.diurnal_peak_at.seconds();
+      const double w = 2 * std::numbers::pi / period;
+      // m(t) = lo + (1 - lo) (1 + cos(w (t - peak))) / 2
+      integral = h * (1 + lo) / 2 +
+                 (1 - lo) / 2 * (std::sin(w * (h - peak)) - std::sin(w * (0 - peak))) / w;
+      break;
+    }
+  }
+  return base * integral;
+}
+
+}  // namespace
+
+double ExpectedArrivals(const TrafficConfig& config, Duration horizon, const Trace* trace) {
+  const double h = std::max(0.0, horizon.seconds());
+  double total = ExpectedBaseArrivals(config, h, trace);
   for (const BurstConfig& b : config.bursts) {
-    if (b.rate <= 0) continue;
     const double start = b.start.seconds();
+    if (b.count) {
+      if (*b.count <= 0 || start >= h) continue;
+      const double spread = b.spread.seconds();
+      total += static_cast<double>(*b.count) *
+               (spread > 0 ? std::clamp((h - start) / spread, 0.0, 1.0) : 1.0);
+      continue;
+    }
+    if (b.rate <= 0) continue;
     const double stop = std::min(start + b.duration.seconds(), h);
     if (stop > start) total += b.rate * (stop - start);
   }
   return total;
+}
+
+double BaseRequestRateForServers(const TrafficConfig& config, Duration horizon, const Trace* trace) {
+  const double h = horizon.seconds();
+  if (!(h > 0)) return 0;
+  return ExpectedBaseArrivals(config, h, trace) / h;
+}
+
+size_t BaseRoleCount(const TrafficConfig& config, const Trace* trace) {
+  if (config.trace) return trace != nullptr ? trace->counts.size() : 0;
+  return config.role_rates.empty() ? static_cast<size_t>(config.roles) : config.role_rates.size();
+}
+
+size_t RoleCount(const TrafficConfig& config, const Trace* trace) {
+  size_t n = BaseRoleCount(config, trace);
+  for (const BurstConfig& b : config.bursts) n += b.cold_role ? 1 : 0;
+  return n;
+}
+
+absl::Status ValidateBurstColos(const TrafficConfig& traffic, const ColoSet& colos) {
+  for (size_t i = 0; i < traffic.bursts.size(); ++i) {
+    const std::vector<std::string>& names = traffic.bursts[i].colos;
+    for (size_t k = 0; k < names.size(); ++k) {
+      if (colos.Find(names[k]) >= 0) continue;
+      std::string accepted =
+          colos.size() == 0 ? std::string("(no colos)")
+                            : fmt::format("\"{}\"", colos.colo(0).name);
+      if (colos.size() > 1) accepted += fmt::format(" .. \"{}\"", colos.colo(colos.size() - 1).name);
+      return absl::InvalidArgumentError(fmt::format(
+          "traffic.bursts[{}].colos[{}]: \"{}\" is not a colo; expected a name of "
+          "world.colos ({} colos: {})",
+          i, k, names[k].substr(0, 40), colos.size(), accepted));
+    }
+  }
+  return absl::OkStatus();
 }
 
 TrafficGenerator::TrafficGenerator(const TrafficConfig& config, const ColoSet& colos,
@@ -446,6 +650,7 @@ TrafficGenerator::TrafficGenerator(const TrafficConfig& config, const ColoSet& c
     roles_ = WeightedChoice::Zipf(static_cast<size_t>(config.roles), config.popularity_zipf);
     base_rate_ = config.rate;
   }
+  base_roles_ = BaseRoleCount(config, trace_.get());
   if (config.curve == TrafficConfig::Curve::kPiecewise) {
     max_multiplier_ = config.points.empty() || config.points[0].at > Duration() ? 1.0 : 0.0;
     for (const CurvePoint& p : config.points) max_multiplier_ = std::max(max_multiplier_, p.multiplier);
@@ -465,20 +670,38 @@ TrafficGenerator::TrafficGenerator(const TrafficConfig& config, const ColoSet& c
     sources_.push_back(std::move(s));
   }
   for (size_t b = 0; b < config.bursts.size(); ++b) {
-    if (config.bursts[b].rate <= 0) continue;
+    const BurstConfig& bc = config.bursts[b];
+    // Cold roles are numbered in burst order, also for bursts that never fire.
+    uint32_t role = 0;
+    if (bc.cold_role) {
+      role = static_cast<uint32_t>(base_roles_ + cold_roles_++);
+    } else {
+      role = bc.role < 0 ? static_cast<uint32_t>(base_roles_ - 1) : static_cast<uint32_t>(bc.role);
+    }
+    if (bc.count ? *bc.count <= 0 : bc.rate <= 0) continue;
     auto s = std::make_unique<Source>();
     s->kind = Source::Kind::kBurst;
     s->index = b;
     s->rng = Rng::ForStream(seed, "traffic.burst", b);
+    s->role = role;
+    s->uniform_colos = bc.uniform_colos;
+    for (const std::string& name : bc.colos) {
+      const int64_t c = colos.Find(name);
+      if (c < 0) {
+        throw std::invalid_argument(fmt::format(
+            "traffic.bursts[{}].colos: \"{}\" is not a colo (ValidateBurstColos)", b, name));
+      }
+      s->colos.push_back(static_cast<uint32_t>(c));
+    }
     sources_.push_back(std::move(s));
   }
 }
 
 TrafficGenerator::~TrafficGenerator() = default;
 
-size_t TrafficGenerator::role_count() const {
-  return config_.trace ? trace_->counts.size() : roles_.size();
-}
+size_t TrafficGenerator::role_count() const { return base_roles_ + cold_roles_; }
+
+size_t TrafficGenerator::base_role_count() const { return base_roles_; }
 
 double TrafficGenerator::MaxMultiplier() const { return max_multiplier_; }
 
@@ -513,17 +736,27 @@ uint32_t TrafficGenerator::MapColo(uint32_t colo, Time t) const {
   return colo;
 }
 
-Arrival TrafficGenerator::Make(uint32_t role, bool uniform_colos, Rng& rng) {
+Arrival TrafficGenerator::Make(uint32_t role, Source& src) {
+  Rng& rng = src.rng;
   Arrival a;
   a.role = role;
   a.session = config_.sessions_per_role > 1
                   ? static_cast<uint32_t>(rng.UniformInt(config_.sessions_per_role))
                   : 0;
-  const uint32_t picked = static_cast<uint32_t>(
-      uniform_colos ? rng.UniformInt(colos_.size()) : colos_.traffic_weights().Sample(rng));
+  uint32_t picked = 0;
+  if (!src.colos.empty()) {
+    picked = src.colos.size() > 1 ? src.colos[rng.UniformInt(src.colos.size())] : src.colos[0];
+  } else if (src.uniform_colos) {
+    picked = static_cast<uint32_t>(rng.UniformInt(colos_.size()));
+  } else {
+    picked = static_cast<uint32_t>(colos_.traffic_weights().Sample(rng));
+  }
   a.colo = MapColo(picked, queue_->now());
   const int servers = colos_.colo(a.colo).servers;
-  a.server = servers > 1 ? static_cast<uint32_t>(rng.UniformInt(servers)) : 0;
+  // Uniform: any of the colo's servers. Sharded: the Worker's shard server (server 0).
+  a.server = servers > 1 && colos_.routing() == ColoConfig::Routing::kUniform
+                 ? static_cast<uint32_t>(rng.UniformInt(servers))
+                 : 0;
   return a;
 }
 
@@ -534,7 +767,14 @@ void TrafficGenerator::Start(EventQueue& queue, Time end, ArrivalSink* sink) {
   for (size_t i = 0; i < sources_.size(); ++i) {
     Source& s = *sources_[i];
     s.next = queue.now();
-    if (s.kind == Source::Kind::kBurst) s.next = Time() + config_.bursts[s.index].start;
+    if (s.kind == Source::Kind::kBurst) {
+      const BurstConfig& b = config_.bursts[s.index];
+      s.next = Time() + b.start;
+      if (b.count) {
+        s.remaining = static_cast<uint64_t>(*b.count);
+        s.position = 0;
+      }
+    }
     if (s.kind == Source::Kind::kTrace) {
       s.minute = 0;
       s.remaining = 0;
@@ -562,6 +802,20 @@ void TrafficGenerator::ScheduleNext(size_t i) {
     }
     case Source::Kind::kBurst: {
       const BurstConfig& b = config_.bursts[s.index];
+      if (b.count) {
+        // The next of `remaining` sorted uniforms on (position, 1) of the spread.
+        if (s.remaining == 0) return;
+        if (b.spread > Duration()) {
+          s.position = 1 - (1 - s.position) *
+                               std::pow(s.rng.UniformOpen01(), 1.0 / static_cast<double>(s.remaining));
+          s.next = Time() + b.start +
+                   std::min(Duration::FromSecondsF(b.spread.seconds() * s.position),
+                            b.spread - Duration::Nanos(1));
+        }
+        --s.remaining;
+        if (s.next >= end_) return;
+        break;
+      }
       const Duration gap = Duration::FromSecondsF(-std::log(s.rng.UniformOpen01()) / b.rate);
       // stop = min(end, start + duration) (the sum is checked by the loader; saturate anyway).
       const Time stop = std::min(end_, CheckedAdd(Time() + b.start, b.duration).value_or(Time::Infinite()));
@@ -581,7 +835,7 @@ void TrafficGenerator::ScheduleNext(size_t i) {
         s.position = 0;
       }
       // The next of `remaining` sorted uniforms on (position, 1).
-      s.position = 1 - (1 - s.position) * std::pow(s.rng.UniformOpen01(), 1.0 / s.remaining);
+      s.position = 1 - (1 - s.position) * std::pow(s.rng.UniformOpen01(), 1.0 / static_cast<double>(s.remaining));
       --s.remaining;
       s.next = Time() + Duration::Minutes(static_cast<int64_t>(s.minute)) +
                Duration::FromSecondsF(60.0 * s.position);
@@ -597,17 +851,13 @@ void TrafficGenerator::Fire(size_t i) {
   Arrival a;
   switch (s.kind) {
     case Source::Kind::kBase:
-      a = Make(static_cast<uint32_t>(roles_.Sample(s.rng)), false, s.rng);
+      a = Make(static_cast<uint32_t>(roles_.Sample(s.rng)), s);
       break;
-    case Source::Kind::kBurst: {
-      const BurstConfig& b = config_.bursts[s.index];
-      const uint32_t role = b.role < 0 ? static_cast<uint32_t>(role_count() - 1)
-                                       : static_cast<uint32_t>(b.role);
-      a = Make(role, b.uniform_colos, s.rng);
+    case Source::Kind::kBurst:
+      a = Make(s.role, s);
       break;
-    }
     case Source::Kind::kTrace:
-      a = Make(static_cast<uint32_t>(s.index), false, s.rng);
+      a = Make(static_cast<uint32_t>(s.index), s);
       break;
   }
   ScheduleNext(i);

@@ -5,12 +5,25 @@
 //  * the base process: Poisson arrivals at `rate` x curve(t) (constant, piecewise-constant
 //    or diurnal multiplier; thinning against the curve's maximum), role chosen by
 //    popularity (Zipf over `roles` or explicit per-role rates), colo by colo weight;
-//  * bursts (flash crowds): extra Poisson arrivals for one role in [start, start+duration),
-//    spread over colos by weight or uniformly ("hot everywhere");
+//  * bursts (flash crowds) for one role: either extra Poisson arrivals at `rate` in
+//    [start, start+duration), or exactly `count` arrivals at instants drawn uniformly in
+//    [start, start+spread) and generated in sorted order (O(1) state, as the trace replay;
+//    spread 0: all at `start`); spread over colos by weight, uniformly ("hot everywhere"), or
+//    uniformly over a named set of colos (`colos: ["colo003", ...]`); the role is a base role
+//    or "cold": a fresh role index past every base role, which base traffic never produces
+//    (one per cold burst, in burst order);
 //  * trace replay: per-minute invocation counts in the Azure Functions 2019 format, one role
 //    per function; each minute's count is placed as sorted uniform instants in that minute
 //    (exact counts, O(1) state per function).
 // Colo failovers move the arrivals of one colo to another during a window.
+// Within a colo an arrival goes to a server drawn uniformly among the colo's servers, or to
+// server 0 under "sharded" routing (ColoConfig::Routing; see sim/colos.h).
+//
+// Time of day: with `start_time_of_day` (a clock time "HH:MM[:SS]"), t = 0 (the start of the
+// warm-up) is that local time; the diurnal `peak_at` is then a clock time (default 14:00) and
+// a burst may give `at` (a clock time: its first occurrence at or after t = 0) instead of
+// `start` (an offset from t = 0). The loader converts both to offsets from t = 0, so
+// TrafficConfig holds offsets only.
 //
 // Every source draws from its own RNG stream derived from the scenario seed, and arrivals
 // never depend on what a strategy does, so every strategy sees identical traffic (common
@@ -20,6 +33,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,17 +49,26 @@
 
 namespace credsim {
 
+struct Trace;
+
 struct CurvePoint {
   Duration at;
   double multiplier = 1;
 };
 
 struct BurstConfig {
-  Duration start;
+  Duration start;                          // offset from t = 0
+  // Poisson mode (count unset): `rate` requests/s during [start, start + duration).
   Duration duration = Duration::Minutes(5);
-  double rate = 100;          // requests/s during the burst
-  int64_t role = -1;          // -1: the least popular role
-  bool uniform_colos = true;  // "hot everywhere": every colo equally
+  double rate = 100;
+  // Exact mode: `count` arrivals uniform in [start, start + spread) (spread 0: all at start).
+  std::optional<int64_t> count;
+  Duration spread;
+  int64_t role = -1;          // -1: the least popular base role
+  bool cold_role = false;     // a fresh role past every base role (overrides `role`)
+  bool uniform_colos = true;  // "hot everywhere": every colo equally (else by weight)
+  std::vector<std::string> colos;  // non-empty: uniformly over these colo names only
+  std::optional<Duration> at;      // the clock time `start` came from (reports only)
 };
 
 struct FailoverConfig {
@@ -62,6 +85,7 @@ struct TraceConfig {
 };
 
 struct TrafficConfig {
+  std::optional<Duration> start_time_of_day;  // local clock time at t = 0 (none: no anchor)
   int64_t roles = 100;
   int64_t sessions_per_role = 1;
   double popularity_zipf = 1.0;
@@ -70,7 +94,7 @@ struct TrafficConfig {
   enum class Curve { kConstant, kPiecewise, kDiurnal } curve = Curve::kConstant;
   std::vector<CurvePoint> points;  // piecewise: step function from each `at`
   Duration diurnal_period = Duration::Hours(24);
-  Duration diurnal_peak_at = Duration::Hours(14);
+  Duration diurnal_peak_at = Duration::Hours(14);  // offset from t = 0
   double diurnal_trough = 0.3;     // multiplier at the trough (peak is 1)
   std::vector<BurstConfig> bursts;
   std::vector<FailoverConfig> failovers;
@@ -96,8 +120,38 @@ inline constexpr size_t kMaxTraceMinutes = 366 * 1440;
 // Parsed counts take at most about twice the file size in memory ("0," -> 4 bytes).
 inline constexpr int64_t kMaxTraceFileBytes = int64_t{256} << 20;
 
+// A burst of exactly this many requests at most (1e9: more than a run can simulate).
+inline constexpr int64_t kMaxBurstCount = 1000000000;
+// The default diurnal peak as a clock time, with start_time_of_day.
+inline constexpr Duration kDefaultPeakTimeOfDay = Duration::Hours(14);
+
 // Reads the "traffic" object. `base_dir` resolves a relative trace path.
 absl::Status ParseTrafficConfig(JsonReader& r, const std::string& base_dir, TrafficConfig* out);
+
+// A clock time "HH:MM" or "HH:MM:SS" (00:00 to 23:59:59, two digits each) as the duration
+// since midnight; an error saying what is accepted otherwise.
+absl::StatusOr<Duration> ParseTimeOfDay(std::string_view text);
+
+// Checks that every name in traffic.bursts[].colos is a colo of `colos` (the loader cannot:
+// traffic is read without the colos). Errors are "traffic.bursts[<i>].colos[<j>]: ...". The
+// scenario loader must call this after parsing both; TrafficGenerator throws
+// std::invalid_argument on an unknown name.
+absl::Status ValidateBurstColos(const TrafficConfig& traffic, const ColoSet& colos);
+
+// Roles the base process (or the trace) produces: traffic.roles / role_rates.size() / the
+// trace's function count. Cold-role bursts use the indices from here on.
+size_t BaseRoleCount(const TrafficConfig& config, const Trace* trace);
+// BaseRoleCount plus one role per cold-role burst.
+size_t RoleCount(const TrafficConfig& config, const Trace* trace);
+
+// The base request rate a ColoSet should size its servers by (ColoSet constructor argument):
+// the mean requests/s of the base process (or trace) over [0, horizon), i.e. its
+// ExpectedArrivals without bursts / horizon. The mean, not the peak: servers are fixed for
+// the whole run, and sizing them by a curve's short maximum would spread every colo's
+// traffic over more isolates (more cold starts) for the whole run. Bursts are excluded: they
+// are the transient a scenario studies, hitting the fleet sized for normal load (the
+// platform's reaction to a burst is not modelled). 0 if horizon <= 0.
+double BaseRequestRateForServers(const TrafficConfig& config, Duration horizon, const Trace* trace);
 
 struct Arrival {
   uint32_t role = 0;
@@ -136,7 +190,9 @@ absl::StatusOr<Trace> LoadAzureTrace(const TraceConfig& config);
 // The expected number of arrivals in [0, horizon) of a TrafficGenerator over `config`,
 // computed from the configuration without simulating: base rate (rate, or the sum of
 // role_rates) x the integral of the curve multiplier over [0, horizon) (piecewise exactly,
-// diurnal in closed form), plus every burst's rate x its overlap with [0, horizon), plus,
+// diurnal in closed form), plus every Poisson burst's rate x its overlap with [0, horizon)
+// and every exact burst's count x the fraction of [start, start + spread) before horizon
+// (all of it if spread is 0 and start < horizon), plus,
 // with a trace, every count x scale over the part of its minute inside [0, horizon) (the
 // trace replaces the base process, as in TrafficGenerator). Failovers move arrivals and do
 // not change the total. `trace` may be null only when config.trace is unset.
@@ -150,8 +206,12 @@ class TrafficGenerator {
   ~TrafficGenerator();
   // Schedules the first arrival of every source; arrivals stop at `end`.
   void Start(EventQueue& queue, Time end, ArrivalSink* sink);
+  // Every role an arrival can carry: base roles plus one per cold-role burst.
   size_t role_count() const;
-  // Mean requests/s of the base process for a role (for tests and reports).
+  // Roles of the base process (or trace), the ones a deployment knows before traffic: a
+  // deployment prewarm should cover these (cold roles are by definition unknown to it).
+  size_t base_role_count() const;
+  // The largest multiplier of the curve (the thinning bound).
   double MaxMultiplier() const;
 
  private:
@@ -160,12 +220,14 @@ class TrafficGenerator {
   void ScheduleNext(size_t source);
   double Multiplier(Time t) const;
   uint32_t MapColo(uint32_t colo, Time t) const;
-  Arrival Make(uint32_t role, bool uniform_colos, Rng& rng);
+  Arrival Make(uint32_t role, Source& s);
 
   const TrafficConfig& config_;
   const ColoSet& colos_;
   std::shared_ptr<const Trace> trace_;
   WeightedChoice roles_;
+  size_t base_roles_ = 0;
+  size_t cold_roles_ = 0;
   double base_rate_ = 0;
   double max_multiplier_ = 1;
   std::vector<std::unique_ptr<Source>> sources_;

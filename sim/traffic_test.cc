@@ -522,5 +522,246 @@ TEST(TrafficTest, ExpectedArrivalsOfATraceReplay) {
                    0.7 * (300 + 700 + 10000 + 20 + 1000 + 5) + 20 * 60);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Issue 11 item 13: exact-count bursts, targeted colos, cold roles, a time-of-day anchor;
+// item 9: routing within a colo.
+
+TrafficConfig ParseOk(const char* text) {
+  nlohmann::json j = nlohmann::json::parse(text);
+  TrafficConfig cfg;
+  JsonReader r(j, "traffic");
+  absl::Status s = ParseTrafficConfig(r, ".", &cfg);
+  if (s.ok()) s = r.Finish();
+  EXPECT_TRUE(s.ok()) << text << ": " << s;
+  return cfg;
+}
+
+TEST(TrafficTest, ExactCountBurstGivesExactlyNArrivalsInsideItsSpread) {
+  TrafficConfig cfg = ParseOk(
+      R"({"rate": 0, "roles": 5, "bursts": [{"start": "100s", "count": 1000, "spread": "10s"}]})");
+  ASSERT_TRUE(cfg.bursts[0].count.has_value());
+  ColoSet colos(SmallColos(8));
+  for (uint64_t seed = 1; seed <= 3; ++seed) {
+    size_t max_pending = 0;
+    auto a = RunTraffic(cfg, colos, seed, Duration::Seconds(300), nullptr, &max_pending);
+    ASSERT_EQ(a.size(), 1000u);
+    EXPECT_LE(max_pending, 1u);  // O(1) state: one pending event for the burst
+    std::vector<int> per_second(10);
+    for (size_t i = 0; i < a.size(); ++i) {
+      const Time t = a[i].first;
+      ASSERT_GE(t, Time() + Duration::Seconds(100));
+      ASSERT_LT(t, Time() + Duration::Seconds(110));
+      if (i > 0) {
+        ASSERT_LE(a[i - 1].first, t);
+      }
+      EXPECT_EQ(a[i].second.role, 4u);
+      ++per_second[static_cast<int>((t - (Time() + Duration::Seconds(100))).seconds())];
+    }
+    // Uniform over the spread: 100 per second, binomial sigma ~9.5 (|z| <= 5).
+    for (int c : per_second) EXPECT_NEAR(c, 100, 48);
+  }
+  // spread 0 (the default): all N at the same instant (the #197 shape).
+  TrafficConfig herd = ParseOk(R"({"rate": 0, "bursts": [{"start": "1m", "count": 80}]})");
+  auto h = RunTraffic(herd, colos, 1, Duration::Minutes(5));
+  ASSERT_EQ(h.size(), 80u);
+  for (auto& [t, ar] : h) EXPECT_EQ(t, Time() + Duration::Minutes(1));
+  // Cut by the end of the run.
+  TrafficConfig cut = ParseOk(R"({"rate": 0, "bursts": [{"start": "0s", "count": 400, "spread": "20s"}]})");
+  auto c = RunTraffic(cut, colos, 2, Duration::Seconds(10));
+  EXPECT_NEAR(static_cast<double>(c.size()), 200, 50);
+}
+
+TEST(TrafficTest, ExpectedArrivalsOfExactCountBursts) {
+  TrafficConfig cfg = ParseOk(R"({"rate": 2, "bursts": [
+      {"start": "10s", "count": 80},
+      {"start": "100s", "count": 600, "spread": "60s"},
+      {"start": "1h", "count": 1000}]})");
+  EXPECT_DOUBLE_EQ(ExpectedArrivals(cfg, Duration::Seconds(130), nullptr), 2 * 130.0 + 80 + 300);
+  EXPECT_DOUBLE_EQ(ExpectedArrivals(cfg, Duration::Seconds(10), nullptr), 2 * 10.0);  // [0, 10s)
+  EXPECT_DOUBLE_EQ(ExpectedArrivals(cfg, Duration::Hours(2), nullptr), 2 * 7200.0 + 1680);
+  ColoSet colos(SmallColos(4));
+  double generated = 0;
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
+    generated += static_cast<double>(RunTraffic(cfg, colos, seed, Duration::Seconds(130)).size());
+  }
+  EXPECT_NEAR(generated / 4, 640, 20);
+}
+
+TEST(TrafficTest, ExactCountBurstParsing) {
+  EXPECT_EQ(ParseError(R"({"bursts": [{"count": 5, "rate": 3}]})"),
+            "traffic.bursts[0].rate: \"count\" + \"spread\" (exactly N requests) and \"rate\" + "
+            "\"duration\" (Poisson) are alternatives; expected one pair");
+  EXPECT_EQ(ParseError(R"({"bursts": [{"count": 5, "duration": "1m"}]})").rfind("traffic.bursts[0].duration:", 0), 0u);
+  EXPECT_EQ(ParseError(R"({"bursts": [{"spread": "1m"}]})"),
+            "traffic.bursts[0].spread: \"spread\" goes with \"count\"; expected \"count\" too, or "
+            "\"duration\" for a Poisson burst");
+  EXPECT_EQ(ParseError(R"({"bursts": [{"count": -1}]})").rfind("traffic.bursts[0].count:", 0), 0u);
+  EXPECT_EQ(ParseError(R"({"bursts": [{"count": 2.5}]})").rfind("traffic.bursts[0].count:", 0), 0u);
+  EXPECT_EQ(ParseError(R"({"bursts": [{"start": "2562047h", "count": 1, "spread": "1h"}]})")
+                .rfind("traffic.bursts[0].spread: start (2562047h) + spread (1h) does not fit", 0),
+            0u);
+}
+
+TEST(TrafficTest, BurstTargetedAtNamedColosHitsOnlyThose) {
+  TrafficConfig cfg = ParseOk(
+      R"({"rate": 0, "bursts": [{"start": "0s", "duration": "100s", "rate": 40, "colos": ["colo003", "colo007"]}]})");
+  ColoSet colos(SmallColos(10));
+  ASSERT_TRUE(ValidateBurstColos(cfg, colos).ok());
+  auto a = RunTraffic(cfg, colos, 3, Duration::Seconds(100));
+  ASSERT_GT(a.size(), 3000u);
+  int c3 = 0;
+  for (auto& [t, ar] : a) {
+    ASSERT_TRUE(ar.colo == 3 || ar.colo == 7) << ar.colo;
+    c3 += ar.colo == 3;
+  }
+  // Uniform over the named colos (not by weight): half each, |z| <= 5.
+  EXPECT_NEAR(static_cast<double>(c3) / a.size(), 0.5, 5 * 0.5 / std::sqrt(a.size()));
+  // Unknown names are errors naming the element.
+  TrafficConfig bad = ParseOk(R"({"bursts": [{"colos": ["colo001", "lhr"]}]})");
+  EXPECT_EQ(ValidateBurstColos(bad, colos).message(),
+            "traffic.bursts[0].colos[1]: \"lhr\" is not a colo; expected a name of world.colos "
+            "(10 colos: \"colo000\" .. \"colo009\")");
+  EXPECT_THROW(TrafficGenerator(bad, colos, 1, nullptr), std::invalid_argument);
+  EXPECT_EQ(ParseError(R"({"bursts": [{"colos": []}]})"),
+            "traffic.bursts[0].colos: expected at least one colo name");
+  EXPECT_EQ(ParseError(R"({"bursts": [{"colos": ["a", 3]}]})"),
+            "traffic.bursts[0].colos[1]: expected a colo name (a string)");
+  EXPECT_EQ(ParseError(R"({"bursts": [{"colos": ["a", "a"]}]})"),
+            "traffic.bursts[0].colos[1]: \"a\" is listed twice; expected distinct colo names");
+  EXPECT_EQ(ParseError(R"({"bursts": [{"colos": "some"}]})").rfind("traffic.bursts[0].colos:", 0), 0u);
+}
+
+TEST(TrafficTest, ColdRoleIsAFreshRoleBaseTrafficNeverProduces) {
+  TrafficConfig cfg = ParseOk(R"({"rate": 100, "roles": 10, "bursts": [
+      {"start": "60s", "count": 50, "spread": "1s", "role": "cold"},
+      {"start": "90s", "duration": "5s", "rate": 20},
+      {"start": "100s", "count": 5, "role": "cold"}]})");
+  EXPECT_TRUE(cfg.bursts[0].cold_role);
+  ColoSet colos(SmallColos(5));
+  TrafficGenerator gen(cfg, colos, 1, nullptr);
+  EXPECT_EQ(gen.base_role_count(), 10u);
+  EXPECT_EQ(gen.role_count(), 12u);  // one fresh role per cold burst
+  EXPECT_EQ(RoleCount(cfg, nullptr), 12u);
+  EXPECT_EQ(BaseRoleCount(cfg, nullptr), 10u);
+  auto a = RunTraffic(cfg, colos, 1, Duration::Seconds(200));
+  std::map<uint32_t, int> per_role;
+  int least_popular_in_burst = 0;
+  for (auto& [t, ar] : a) {
+    ++per_role[ar.role];
+    if (ar.role == 10) {
+      EXPECT_GE(t, Time() + Duration::Seconds(60));
+      EXPECT_LT(t, Time() + Duration::Seconds(61));
+    }
+    if (ar.role == 11) {
+      EXPECT_EQ(t, Time() + Duration::Seconds(100));
+    }
+    if (ar.role == 9 && t >= Time() + Duration::Seconds(90) && t < Time() + Duration::Seconds(95)) {
+      ++least_popular_in_burst;
+    }
+  }
+  EXPECT_EQ(per_role[10], 50);  // only the burst: base traffic never produces it
+  EXPECT_EQ(per_role[11], 5);
+  EXPECT_GT(least_popular_in_burst, 50);  // role -1 is still the least popular *base* role
+  EXPECT_EQ(ParseError(R"({"bursts": [{"role": "warm"}]})"),
+            "traffic.bursts[0].role: expected -1 (the least popular role), a role index, or "
+            "\"cold\" (a fresh role base traffic never produces)");
+}
+
+TEST(TrafficTest, TimeOfDayAnchorMakesPeakAndBurstsClockTimes) {
+  EXPECT_EQ(*ParseTimeOfDay("09:50"), Duration::Hours(9) + Duration::Minutes(50));
+  EXPECT_EQ(*ParseTimeOfDay("23:59:59"), Duration::Hours(24) - Duration::Seconds(1));
+  for (const char* bad : {"9:50", "24:00", "12:60", "12:00:60", "12h", "", "12:00:0", "1200"}) {
+    EXPECT_FALSE(ParseTimeOfDay(bad).ok()) << bad;
+  }
+  TrafficConfig cfg = ParseOk(R"({"start_time_of_day": "09:50", "rate": 100,
+      "curve": {"type": "diurnal", "peak_at": "10:00", "trough": 0.1},
+      "bursts": [{"at": "10:00", "count": 7}, {"at": "09:00", "count": 1}, {"start": "5m", "count": 2}]})");
+  ASSERT_TRUE(cfg.start_time_of_day.has_value());
+  EXPECT_EQ(cfg.diurnal_peak_at, Duration::Minutes(10));  // 10:00 is t = 10m
+  EXPECT_EQ(cfg.bursts[0].start, Duration::Minutes(10));
+  EXPECT_EQ(cfg.bursts[1].start, Duration::Hours(23) + Duration::Minutes(10));  // the next 09:00
+  EXPECT_EQ(cfg.bursts[2].start, Duration::Minutes(5));  // start stays an offset
+  // Without the anchor the same peak would be at t = 14h; with it the rate peaks at t = 10m:
+  // over the first 20 minutes the multiplier is ~1 (vs ~0.1 at t = 12h10m).
+  ColoSet colos(SmallColos(3));
+  auto a = RunTraffic(cfg, colos, 1, Duration::Minutes(20));
+  // Expected: 100/s x 1200 s x ~0.995 + 7 + 2 bursts.
+  EXPECT_NEAR(static_cast<double>(a.size()), 119400, 1500);
+  int at_ten = 0;
+  for (auto& [t, ar] : a) at_ten += t == Time() + Duration::Minutes(10);
+  EXPECT_GE(at_ten, 7);
+  // The default peak with the anchor is the clock time 14:00.
+  TrafficConfig def = ParseOk(R"({"start_time_of_day": "09:50", "curve": {"type": "diurnal"}})");
+  EXPECT_EQ(def.diurnal_peak_at, Duration::Hours(4) + Duration::Minutes(10));
+  // No anchor: unchanged (an offset from t = 0).
+  EXPECT_EQ(ParseOk(R"({"curve": {"type": "diurnal", "peak_at": "3h"}})").diurnal_peak_at, Duration::Hours(3));
+  EXPECT_EQ(ParseOk("{}").diurnal_peak_at, Duration::Hours(14));
+  // Errors.
+  EXPECT_EQ(ParseError(R"({"bursts": [{"at": "10:00"}]})"),
+            "traffic.bursts[0].at: a clock time needs traffic.start_time_of_day; expected "
+            "\"start\" (a duration from t = 0) instead, or set traffic.start_time_of_day");
+  EXPECT_EQ(ParseError(R"({"start_time_of_day": "09:50", "bursts": [{"at": "10:00", "start": "1m"}]})"),
+            "traffic.bursts[0].at: \"at\" (clock time) and \"start\" (offset from t = 0) are "
+            "alternatives; expected one of them");
+  EXPECT_EQ(ParseError(R"({"start_time_of_day": "09:50", "bursts": [{"at": "10h"}]})"),
+            "traffic.bursts[0].at: \"10h\" is not a clock time; expected \"HH:MM\" or \"HH:MM:SS\" "
+            "(00:00 to 23:59:59)");
+  EXPECT_EQ(ParseError(R"({"start_time_of_day": "9:50"})"),
+            "traffic.start_time_of_day: \"9:50\" is not a clock time; expected \"HH:MM\" or "
+            "\"HH:MM:SS\" (00:00 to 23:59:59)");
+  EXPECT_EQ(ParseError(R"({"start_time_of_day": "09:50", "curve": {"type": "diurnal", "peak_at": "14h"}})"),
+            "traffic.curve.peak_at: with traffic.start_time_of_day, peak_at is a clock time; "
+            "expected \"HH:MM\" or \"HH:MM:SS\" (00:00 to 23:59:59), such as \"14:00\"");
+  EXPECT_EQ(ParseError(R"({"curve": {"type": "diurnal", "peak_at": "14:00"}})"),
+            "traffic.curve.peak_at: a clock time needs traffic.start_time_of_day; expected a "
+            "duration from t = 0 such as \"14h\", or set traffic.start_time_of_day");
+  EXPECT_EQ(ParseError(R"({"start_time_of_day": "09:50", "curve": {"type": "diurnal", "period": "12h"}})"),
+            "traffic.curve.period: 12h with traffic.start_time_of_day; expected 24h (clock times "
+            "repeat every day)");
+  EXPECT_EQ(ParseError(R"({"start_time_of_day": null})"), "");
+  EXPECT_EQ(ParseError(R"({"bursts": [{"at": null, "count": null}]})"), "");  // null = absent
+  EXPECT_EQ(ParseError(R"({"start_time_of_day": "09:50", "bursts": [{"at": 600}]})"),
+            "traffic.bursts[0].at: expected a clock time \"HH:MM\" or \"HH:MM:SS\" (00:00 to "
+            "23:59:59), or null");
+}
+
+TEST(TrafficTest, RoutingWithinAColoIsUniformOrSharded) {
+  ColoConfig cc = SmallColos(3);
+  cc.servers_per_colo = 4;
+  TrafficConfig cfg;
+  cfg.rate = 100;
+  {
+    ColoSet colos(cc);
+    auto a = RunTraffic(cfg, colos, 1, Duration::Seconds(100));
+    std::map<std::pair<uint32_t, uint32_t>, int> per_server;
+    std::map<uint32_t, int> per_colo;
+    for (auto& [t, ar] : a) {
+      ++per_server[{ar.colo, ar.server}];
+      ++per_colo[ar.colo];
+    }
+    for (auto& [key, n] : per_server) {
+      ASSERT_LT(key.second, 4u);
+      const double expect = per_colo[key.first] / 4.0;
+      EXPECT_NEAR(n, expect, 5 * std::sqrt(expect));  // uniform over the colo's servers
+    }
+    EXPECT_EQ(per_server.size(), 12u);
+  }
+  cc.routing = ColoConfig::Routing::kSharded;
+  ColoSet sharded(cc);
+  auto a = RunTraffic(cfg, sharded, 1, Duration::Seconds(100));
+  ASSERT_GT(a.size(), 5000u);
+  for (auto& [t, ar] : a) ASSERT_EQ(ar.server, 0u);  // the Worker's shard server
+}
+
+TEST(TrafficTest, BaseRequestRateForServersIsTheMeanBaseRateWithoutBursts) {
+  TrafficConfig cfg = ParseOk(R"({"rate": 40, "bursts": [{"start": "0s", "rate": 1000}]})");
+  EXPECT_DOUBLE_EQ(BaseRequestRateForServers(cfg, Duration::Hours(1), nullptr), 40);
+  TrafficConfig d = ParseOk(R"({"rate": 10, "curve": {"type": "diurnal", "trough": 0.3}})");
+  EXPECT_NEAR(BaseRequestRateForServers(d, Duration::Hours(48), nullptr), 6.5, 1e-9);
+  TrafficConfig r = ParseOk(R"({"role_rates": [5, 15]})");
+  EXPECT_DOUBLE_EQ(BaseRequestRateForServers(r, Duration::Hours(1), nullptr), 20);
+  EXPECT_EQ(BaseRequestRateForServers(r, Duration(), nullptr), 0);
+}
+
 }  // namespace
 }  // namespace credsim

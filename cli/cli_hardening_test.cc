@@ -153,6 +153,7 @@ TEST_F(HardeningTest, RunsAboveTheRequestCeilingAreRefusedUnlessRaised) {
   json month = TinyScenario("month");
   month["duration"] = "719h";
   month["warmup"] = "0s";
+  month["initial_state"] = "cold";
   month["traffic"]["rate"] = 1000000;
   WriteScenario("month.json", month);
   Outcome o = Run("run month.json --out out");

@@ -84,6 +84,7 @@ json FlashCrowdSmall() {
     "seed": 1,
     "duration": "30m",
     "warmup": "0s",
+    "initial_state": "cold",
     "world": {
       "colos": {"count": 30, "servers_per_colo": 2},
       "sts": {"stall_probability": 0}
@@ -163,6 +164,7 @@ TEST(EndToEnd, SingleflightRenewsOncePerEffectiveCredentialLifetime) {
     "name": "singleflight-lifetimes",
     "duration": "30m",
     "warmup": "0s",
+    "initial_state": "cold",
     "world": {
       "colos": {"count": 20},
       "sts": {"stall_probability": 0, "credential_duration": "15m"}

@@ -81,7 +81,8 @@ nlohmann::json StrategyResult(const StrategySpec& spec, const nlohmann::json& ap
 
   const PricingConfig& p = world.pricing;
   const double kv_reads = m.kv_reads * p.kv_read_per_million * 1e-6;
-  const double kv_writes = (m.kv_writes + m.kv_writes_rate_limited) * p.kv_write_per_million * 1e-6;
+  // Accepted writes only: no source bills a write rejected with 429 (counted, not billed).
+  const double kv_writes = m.kv_writes * p.kv_write_per_million * 1e-6;
   const double do_requests = m.do_requests * p.do_request_per_million * 1e-6;
   const double do_duration = m.do_active_seconds * p.do_memory_gb * p.do_gb_s_per_million * 1e-6;
   const double do_storage = m.do_storage_writes * p.do_row_write_per_million * 1e-6;
@@ -127,6 +128,28 @@ nlohmann::json StrategyResult(const StrategySpec& spec, const nlohmann::json& ap
   return r;
 }
 
+std::vector<std::string> ScenarioWarnings(const Scenario& scenario) {
+  std::vector<std::string> out;
+  const WorldConfig& w = scenario.world;
+  const Duration life = w.sts.credential_duration;
+  if (w.duration < life) {
+    out.push_back(fmt::format(
+        "The measured window ({}) is shorter than one credential lifetime ({}): each cache "
+        "renews a key at most once in it, so STS calls per hour extrapolate a partial renewal "
+        "cycle. Measure at least one lifetime for per-hour claims.",
+        FormatDuration(w.duration), FormatDuration(life)));
+  }
+  if (w.initial_state == InitialState::kCold && w.warmup < life &&
+      life < w.warmup + w.duration) {
+    out.push_back(fmt::format(
+        "initial_state is \"cold\": every cache filled at t = 0, so the fleet renews together "
+        "about one credential lifetime ({}) after the start, inside the measured window. Its "
+        "STS calls are part of these numbers; use \"steady\" to measure a stationary system.",
+        FormatDuration(life)));
+  }
+  return out;
+}
+
 nlohmann::json ScenarioResult(const Scenario& scenario, std::vector<nlohmann::json> strategies) {
   nlohmann::json j;
   j["credsim_version"] = Version();
@@ -138,6 +161,8 @@ nlohmann::json ScenarioResult(const Scenario& scenario, std::vector<nlohmann::js
   j["duration_s"] = Round(scenario.world.duration.seconds(), 3);
   j["warmup_s"] = Round(scenario.world.warmup.seconds(), 3);
   j["timeseries_interval_s"] = Round(scenario.world.interval.seconds(), 3);
+  j["initial_state"] = InitialStateName(scenario.world.initial_state);
+  j["warnings"] = ScenarioWarnings(scenario);
   j["strategies"] = std::move(strategies);
   return j;
 }
@@ -224,6 +249,11 @@ std::string SummaryMarkdown(const nlohmann::json& results) {
                      At(results, "seed").dump(), At(results, "duration_s").dump(),
                      At(results, "warmup_s").dump(),
                      At(results, "credsim_version").get<std::string>());
+  if (const auto& ws = At(results, "warnings"); ws.is_array() && !ws.empty()) {
+    for (const auto& wv : ws) {
+      if (wv.is_string()) out += "> **Warning:** " + wv.get<std::string>() + "\n\n";
+    }
+  }
   out += ComparisonMarkdown({results});
   out +=
       "\nAuth latency is the time a request spent obtaining credentials (cold-start wait "

@@ -18,6 +18,13 @@ const char* Version();
 // One entry of results.json "strategies".
 nlohmann::json StrategyResult(const StrategySpec& spec, const nlohmann::json& applied_params,
                               const RunMetrics& m, const WorldConfig& world);
+// Warnings about what a run's window can and cannot show (results.json "warnings", printed
+// in summary.md and the report), derived from the scenario alone:
+//  * the measured window is shorter than one credential lifetime: a key renews at most once
+//    in it, so STS calls per hour extrapolate a partial renewal cycle;
+//  * initial_state "cold" and the renewal wave of the t = 0 fill (about one lifetime after
+//    the start) falls inside the window: its STS calls are part of the result.
+std::vector<std::string> ScenarioWarnings(const Scenario& scenario);
 // The whole results.json document.
 nlohmann::json ScenarioResult(const Scenario& scenario, std::vector<nlohmann::json> strategies);
 

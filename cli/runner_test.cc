@@ -13,7 +13,7 @@ namespace {
 
 Scenario SmallScenario() {
   const nlohmann::json j = nlohmann::json::parse(R"({
-    "name": "runner-test", "seed": 1, "duration": "10m", "warmup": "0s",
+    "name": "runner-test", "seed": 1, "duration": "10m", "warmup": "0s", "initial_state": "cold",
     "world": {"colos": {"count": 3}},
     "traffic": {"roles": 2, "rate": 5},
     "strategies": [{"name": "l1_v1", "kind": "l1", "params": {"variant": "v1"}},

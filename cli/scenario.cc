@@ -147,6 +147,9 @@ absl::StatusOr<Scenario> ParseScenario(const nlohmann::json& j, const std::strin
   w.duration = r.GetDuration("duration", w.duration);
   w.warmup = r.GetDuration("warmup", w.warmup);
   w.interval = r.GetDuration("timeseries_interval", w.interval);
+  w.initial_state = r.GetEnum("initial_state", "steady", {"steady", "cold"}) == "cold"
+                        ? InitialState::kCold
+                        : InitialState::kSteady;
   if (r.ok()) {
     if (absl::Status s = CheckRunLength(w); !s.ok()) return s;  // overflow-checked sums
   }
@@ -177,6 +180,8 @@ absl::StatusOr<Scenario> ParseScenario(const nlohmann::json& j, const std::strin
         "world.durable_objects.location_colo: colo {} does not exist; expected 0..{}",
         w.durable_objects.location_colo, colos - 1));
   }
+  if (absl::Status s = CheckWorldConfig(w); !s.ok()) return s;
+  if (absl::Status s = ValidateBurstColos(w.traffic, ColoSet(w.colos)); !s.ok()) return s;
   for (size_t i = 0; i < w.traffic.failovers.size(); ++i) {
     const auto& f = w.traffic.failovers[i];
     for (auto [field, v] : {std::pair{"from", f.from}, std::pair{"to", f.to}}) {

@@ -365,6 +365,7 @@ const char kEverything[] = R"json({
   "duration": "2h",
   "warmup": "10m",
   "timeseries_interval": "5m",
+  "initial_state": "cold",
   "world": {
     "colos": {
       "count": 3,
@@ -874,6 +875,7 @@ TEST(Schema, DefaultsMatchTheLoader) {
   c.Dur("duration", w.duration);
   c.Dur("warmup", w.warmup);
   c.Dur("timeseries_interval", w.interval);
+  c.Str("initial_state", InitialStateName(w.initial_state));
   c.Str("strategies", "all");
   EXPECT_EQ(sc.strategies.size(), RegisteredStrategies().size());
 
@@ -885,7 +887,18 @@ TEST(Schema, DefaultsMatchTheLoader) {
     ASSERT_TRUE(weights && weights->is_object() && weights->contains("zipf"));
     EXPECT_EQ((*weights)["zipf"].get<double>(), w.colos.zipf_exponent);
   }
-  c.Num("world.colos.servers_per_colo", w.colos.servers_per_colo);
+  EXPECT_EQ(*c.Default("world.colos.servers_per_colo"),
+            json({{"requests_per_server", w.colos.requests_per_server},
+                  {"max", w.colos.max_servers_per_colo}}));
+  EXPECT_EQ(w.colos.servers_per_colo, 0);  // by rate
+  c.Num("world.colos.servers_per_colo.requests_per_server", w.colos.requests_per_server);
+  c.Num("world.colos.servers_per_colo.max", w.colos.max_servers_per_colo);
+  c.Str("world.colos.routing",
+        w.colos.routing == ColoConfig::Routing::kSharded ? "sharded" : "uniform");
+  for (int r = 0; r < kRegionCount; ++r) {
+    c.Num(fmt::format("world.colos.region_traffic_share.{}", kRegionNames[r]),
+          w.colos.region_traffic_share[r]);
+  }
   c.Dur("world.colos.intra_region_rtt", w.colos.intra_region_rtt);
   c.Str("world.colos.sts_region", kRegionNames[w.colos.sts_region]);
   for (int a = 0; a < kRegionCount; ++a) {
@@ -908,10 +921,16 @@ TEST(Schema, DefaultsMatchTheLoader) {
   c.Bool("world.workers.cross_request_waits_cancelled", w.workers.cross_request_waits_cancelled);
   c.Bool("world.workers.custom_domain", w.workers.custom_domain);
   c.Dur("world.workers.cpu_per_request", w.workers.cpu_per_request);
+  c.Num("world.workers.prewarm_rate", w.workers.prewarm_rate);
+  ASSERT_NE(c.Default("world.workers.deploy_colo"), nullptr);
+  EXPECT_TRUE(c.Default("world.workers.deploy_colo")->is_null());
+  EXPECT_FALSE(w.workers.deploy_colo.has_value());
+  EXPECT_TRUE(w.isolates.evict_when_idle);
   // world.sts
   const StsConfig& s = w.sts;
   c.Dist("world.sts.latency", s.latency);
   c.Dur("world.sts.rtt", s.rtt);
+  c.Str("world.sts.network", StsNetworkModeName(s.network));
   c.Num("world.sts.stall_probability", s.stall_probability);
   c.Dist("world.sts.stall_duration", s.stall_duration);
   c.Dur("world.sts.timeout", s.timeout);
@@ -955,6 +974,8 @@ TEST(Schema, DefaultsMatchTheLoader) {
   c.Dur("world.kv.min_expiration_ttl", kv.min_expiration_ttl);
   EXPECT_TRUE(kv.outages.empty());
   c.Num("world.kv.read_error_probability", kv.read_error_probability);
+  c.Num("world.kv.background_refresh.window", kv.background_refresh.window);
+  EXPECT_TRUE(kv.background_refresh.enabled);
   // world.durable_objects
   const DurableObjectConfig& d = w.durable_objects;
   c.Str("world.durable_objects.placement",
@@ -988,6 +1009,8 @@ TEST(Schema, DefaultsMatchTheLoader) {
   c.Num("traffic.popularity.zipf", t.popularity_zipf);
   c.Num("traffic.rate", t.rate);
   EXPECT_TRUE(t.role_rates.empty());
+  EXPECT_TRUE(c.Default("traffic.start_time_of_day")->is_null());
+  EXPECT_FALSE(t.start_time_of_day.has_value());
   c.Str("traffic.curve.type", t.curve == TrafficConfig::Curve::kConstant    ? "constant"
                               : t.curve == TrafficConfig::Curve::kPiecewise ? "piecewise"
                                                                             : "diurnal");
@@ -1024,6 +1047,11 @@ TEST(Schema, DefaultsMatchTheLoader) {
   c.Num("traffic.bursts[].rate", b.rate);
   c.Num("traffic.bursts[].role", static_cast<double>(b.role));
   c.Str("traffic.bursts[].colos", b.uniform_colos ? "uniform" : "weighted");
+  c.Dur("traffic.bursts[].spread", b.spread);
+  EXPECT_TRUE(c.Default("traffic.bursts[].count")->is_null());
+  EXPECT_FALSE(b.count.has_value());
+  EXPECT_TRUE(c.Default("traffic.bursts[].at")->is_null());
+  EXPECT_FALSE(b.at.has_value());
   ASSERT_EQ(e.traffic.failovers.size(), 1u);
   const FailoverConfig& f = e.traffic.failovers[0];
   c.Dur("traffic.failovers[].at", f.at);

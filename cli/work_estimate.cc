@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "fmt/format.h"
+#include "sim/colos.h"
 #include "sim/traffic.h"
 
 namespace credsim {
@@ -32,9 +33,9 @@ WorkEstimate EstimateWork(const Scenario& scenario) {
   if (w.isolates.restart_interval && *w.isolates.restart_interval > Duration()) {
     restarts += horizon.seconds() / w.isolates.restart_interval->seconds();
   }
-  const double colos = w.colos.list.empty() ? static_cast<double>(w.colos.count)
-                                            : static_cast<double>(w.colos.list.size());
-  const double servers = colos * std::max(1, w.colos.servers_per_colo);
+  const double servers = static_cast<double>(
+      ColoSet(w.colos, BaseRequestRateForServers(w.traffic, horizon, scenario.trace.get()))
+          .total_servers());
   e.events_per_strategy = kEventsPerRequest * e.requests_per_strategy + restarts * servers;
   return e;
 }

@@ -18,6 +18,7 @@ Scenario Parse(const nlohmann::json& j) {
 TEST(EstimateWork, MatchesTheSimulatedRequestCount) {
   const nlohmann::json j = {{"duration", "20m"},
                             {"warmup", "0s"},
+                            {"initial_state", "cold"},
                             {"world", {{"colos", {{"count", 4}}}}},
                             {"traffic",
                              {{"rate", 20},

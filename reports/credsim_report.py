@@ -509,6 +509,9 @@ def render_markdown(info, strategies, labels, figures, notes):
     if description:
         add(description)
         add("")
+    for warning in info["warnings"]:
+        add(f"> **Warning:** {md_cell(warning)}")
+        add("")
     add("| Run | |")
     add("|---|---|")
     add(f"| Scenario | {md_code(info['scenario'])} |")
@@ -516,6 +519,7 @@ def render_markdown(info, strategies, labels, figures, notes):
     add(f"| credsim version | {md_cell(info['version'])} |")
     add(f"| Duration | {fmt_duration(info['duration_s'])} |")
     add(f"| Warm-up | {fmt_duration(info['warmup_s'])} |")
+    add(f"| Initial state | {md_cell(info['initial_state'])} |")
     add(f"| Time-series interval | {fmt_duration(info['interval_s'])} |")
     add(f"| Strategies | {len(strategies)} |")
     add(f"| Source file | {md_code(info['source'])} |")
@@ -568,7 +572,11 @@ def scenario_info(data, path):
         return " ".join(str(v).split()) if v is not None else NA
     scenario = data.get("scenario")
     description = data.get("description")
+    warnings = data.get("warnings")
     return {
+        "warnings": [" ".join(w.split()) for w in warnings if isinstance(w, str)]
+        if isinstance(warnings, list) else [],
+        "initial_state": text("initial_state"),
         "scenario": scenario if isinstance(scenario, str) and scenario.strip()
         else os.path.splitext(os.path.basename(path))[0],
         "description": description.strip() if isinstance(description, str) else "",

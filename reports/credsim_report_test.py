@@ -230,6 +230,25 @@ class ReportTest(ReportTestBase):
         self.assertNotIn("## Notes", report)
         self.assertEqual(sorted(os.listdir(HERE)), before, "the script wrote into the repo")
 
+    def test_warnings_and_initial_state_are_shown(self):
+        data = synthetic_results()
+        data["initial_state"] = "cold"
+        data["warnings"] = ["The measured window (30m) is shorter than one credential lifetime (1h)."]
+        results = self.write("results.json", data)
+        out = os.path.join(self.tmp, "out")
+        proc = self.run_report(results, "--out", out)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        report = self.read(os.path.join(out, "report.md"))
+        self.assertIn("> **Warning:** The measured window (30m) is shorter than one credential "
+                      "lifetime (1h).", report)
+        self.assertIn("| Initial state | cold |", report)
+        # Absent keys (older results files): no warning, "n/a".
+        plain = self.write("plain.json", synthetic_results())
+        out2 = os.path.join(self.tmp, "out2")
+        self.assertEqual(self.run_report(plain, "--out", out2).returncode, 0)
+        report2 = self.read(os.path.join(out2, "report.md"))
+        self.assertNotIn("Warning", report2)
+
     def test_two_files_get_one_subdirectory_per_scenario(self):
         a = self.write("a.json", synthetic_results("long-tail-cold", seed=1))
         b = self.write("b.json", synthetic_results("steady-hot", seed=2))

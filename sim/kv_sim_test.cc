@@ -1,8 +1,11 @@
 #include "sim/kv_sim.h"
 
+#include <algorithm>
+#include <cmath>
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -24,18 +27,34 @@ Credentials Creds(uint64_t id) {
   return Credentials{.id = id, .issued_at = Time(), .expiration = At(Duration::Hours(1))};
 }
 
-// Constant latencies: hot 1 ms, cold 100 ms, write 50 ms; propagation 30 s; no errors.
+// Constant latencies: hot 1 ms, cold 100 ms, write 50 ms; propagation 30 s; no errors; no
+// background refresh (the tests of the refresh enable it).
 KvConfig Deterministic() {
   KvConfig c;
   c.read_latency_hot = Distribution::Constant(0.001);
   c.read_latency_cold = Distribution::Constant(0.1);
   c.write_latency = Distribution::Constant(0.05);
   c.propagation_delay = Distribution::Constant(30);
+  c.background_refresh.enabled = false;
+  return c;
+}
+
+// All latencies 0: a read is decided at the instant it is made.
+KvConfig Instant() {
+  KvConfig c;
+  c.read_latency_hot = Distribution::Constant(0);
+  c.read_latency_cold = Distribution::Constant(0);
+  c.write_latency = Distribution::Constant(0);
   return c;
 }
 
 Task<void> CaptureRead(Task<KvRead> t, std::optional<KvRead>* out) {
   out->emplace(co_await std::move(t));
+}
+Task<void> CaptureReadAndTime(Task<KvRead> t, Executor& ex, std::optional<KvRead>* out,
+                              Time* done) {
+  out->emplace(co_await std::move(t));
+  *done = ex.Now();
 }
 Task<void> CaptureStatus(Task<KvStatus> t, std::optional<KvStatus>* out) {
   out->emplace(co_await std::move(t));
@@ -44,13 +63,28 @@ Task<void> CaptureStatus(Task<KvStatus> t, std::optional<KvStatus>* out) {
 class KvSimTest : public ::testing::Test {
  protected:
   // Builds the store and `colos` views (colo i uses view i).
-  void Build(const KvConfig& config, int colos = 3) {
+  void Build(const KvConfig& config, int colos = 3, uint64_t seed = 11) {
     views_.clear();
-    store_ = std::make_unique<KvStore>(config, Rng::ForStream(11, "kv"), metrics_);
+    store_ = std::make_unique<KvStore>(config, Rng::ForStream(seed, "kv"), metrics_);
     for (int i = 0; i < colos; ++i) {
       views_.push_back(std::make_unique<KvColoView>(*store_, static_cast<uint32_t>(i),
-                                                    Rng::ForStream(11, "kv_colo", i), ex_));
+                                                    Rng::ForStream(seed, "kv_colo", i), ex_));
     }
+  }
+  // Like GetAt, and stores the Get's own latency in `*latency` (background work it started
+  // may run longer).
+  uint64_t IdAndLatencyAt(int colo, Time at, Duration cache_ttl, Duration* latency) {
+    EXPECT_GE(at, q_.now()) << "test schedules in the past";
+    q_.RunUntil(at);
+    std::optional<KvRead> out;
+    Time done;
+    Spawn(CaptureReadAndTime(views_[colo]->Get(kKey, cache_ttl), ex_, &out, &done));
+    q_.RunAll();
+    EXPECT_TRUE(out.has_value());
+    *latency = done - at;
+    if (!out.has_value() || out->status == KvStatus::kNotFound) return 0;
+    EXPECT_EQ(out->status, KvStatus::kOk);
+    return out->value.has_value() ? out->value->id : 0;
   }
   // Starts a Get from colo `colo` at `at` and runs until it completes.
   KvRead GetAt(int colo, Time at, Duration cache_ttl = Duration()) {
@@ -335,6 +369,238 @@ TEST_F(KvSimTest, MeasurementWindowGatesCounters) {
   EXPECT_EQ(metrics_.kv_read_hits, 1u);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Staleness bound (platform.md §4 "Staleness bound on read": up to max(60 s, cacheTtl)).
+
+// A cold read during the propagation window caches "not found", but the copy ages from the
+// write: the colo sees the write max(cacheTtl, propagation) after it, not propagation +
+// cacheTtl after it.
+TEST_F(KvSimTest, CopyFetchedDuringPropagationAgesFromTheWrite) {
+  for (const int64_t ttl : {60, 300}) {
+    SCOPED_TRACE(ttl);
+    q_.Clear();
+    Build(Deterministic());                    // propagation 30 s
+    PutAt(0, q_.now(), 1);                     // lands at w, visible in colo 1 at w + 30 s
+    const Time w = q_.now();
+    EXPECT_EQ(IdAt(1, w + S(10), S(ttl)), 0u);  // cold, nothing cached: "not found"
+    // Served until max(w + ttl, w + 30 s) = w + ttl (was w + 10.1 s + ttl).
+    EXPECT_EQ(IdAt(1, w + S(ttl) - Ms(1), S(ttl)), 0u);  // hot, stale
+    EXPECT_EQ(IdAt(1, w + S(ttl), S(ttl)), 1u);          // cold: sees the write
+  }
+}
+
+// With cacheTtl below the propagation delay, a copy of a superseded value is kept until the
+// write has propagated, and no longer.
+TEST_F(KvSimTest, ShortCacheTtlCopyEndsWhenTheWriteHasPropagated) {
+  KvConfig c = Deterministic();
+  c.propagation_delay = Distribution::Constant(50);
+  Build(c);
+  PutAt(0, Time(), 1);                         // lands 0.05 s, visible in colo 1 at 50.05 s
+  EXPECT_EQ(IdAt(1, At(S(10)), S(30)), 0u);    // cold; served until min(40.1, 50.05)
+  EXPECT_EQ(IdAt(1, At(S(45)), S(30)), 0u);    // cold again; served until min(75.1, 50.05)
+  EXPECT_EQ(IdAt(1, At(S(50)), S(30)), 0u);    // hot, stale
+  EXPECT_EQ(IdAt(1, At(S(50) + Ms(50)), S(30)), 1u);  // cold: propagated
+}
+
+// (a) A colo with nothing cached sees a write once the propagation bound (60 s) has passed.
+TEST_F(KvSimTest, ColdReadWithNothingCachedSeesAWriteAfterSixtySeconds) {
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    q_.Clear();
+    metrics_ = RunMetrics(Time(), At(S(100000)), S(60));
+    Build(Instant(), 50, seed);
+    const Time w = q_.now();
+    ASSERT_EQ(PutAt(0, w, seed), KvStatus::kOk);
+    for (int colo = 1; colo < 50; ++colo) {
+      EXPECT_EQ(IdAt(colo, w + S(60)), seed) << "seed " << seed << " colo " << colo;
+    }
+  }
+}
+
+// (c) The writer's colo sees its own write at once, even over its own cached copy, while
+// another colo's copy is still served.
+TEST_F(KvSimTest, WriterColoSeesItsWriteAtOnceOverItsCachedCopy) {
+  KvConfig c = Instant();
+  Build(c);
+  PutAt(0, Time(), 1);
+  EXPECT_EQ(IdAt(1, At(S(61))), 1u);  // colo 1 caches v1
+  EXPECT_EQ(IdAt(2, At(S(61))), 1u);  // colo 2 caches v1
+  PutAt(1, At(S(70)), 2);
+  EXPECT_EQ(IdAt(1, At(S(70))), 2u);  // the writer: at once
+  EXPECT_EQ(IdAt(2, At(S(70))), 1u);  // another colo: its copy is served
+  EXPECT_EQ(IdAt(2, At(S(121))), 2u);  // copy expired (61 + 60 s) and v2 propagated (<= 60 s)
+}
+
+// (b) Over many seeds, colos and read patterns, no read returns a result older than a version
+// written max(60 s, cacheTtl) earlier; with and without background refresh.
+TEST_F(KvSimTest, StalenessNeverExceedsMaxOfPropagationBoundAndCacheTtl) {
+  constexpr int kColos = 12;
+  for (const bool refresh : {false, true}) {
+    for (const int64_t ttl : {30, 60, 300}) {
+      const double bound = std::max<double>(60, static_cast<double>(ttl));
+      double max_staleness = 0;
+      for (uint64_t seed = 1; seed <= 12; ++seed) {
+        q_.Clear();
+        metrics_ = RunMetrics(Time(), At(S(1000000)), S(60));
+        KvConfig c = Instant();  // propagation U(0, 60 s)
+        c.background_refresh.enabled = refresh;
+        Build(c, kColos, seed);
+        Rng rng = Rng::ForStream(seed, "test");
+        const Time base = q_.now();
+        std::vector<Time> written;  // written[i]: write time of the version with id i + 1
+        struct Read {
+          Time at;
+          std::optional<KvRead> result;
+        };
+        std::vector<std::unique_ptr<Read>> reads;
+        // Writes from colo 0 every 61..400 s (ids 1, 2, ...), from 20 s.
+        const Time end = base + S(4000);
+        uint64_t id = 0;
+        for (Time t = base + S(20); t < end;
+             t = t + Duration::FromSecondsF(61 + 339 * rng.Uniform01())) {
+          written.push_back(t);
+          const uint64_t this_id = ++id;
+          q_.Schedule(t, [this, this_id] {
+            Spawn([](KvColoView& v, uint64_t i) -> Task<void> {
+              const KvStatus st = co_await v.Put(kKey, Creds(i), Duration::Hours(10));
+              EXPECT_EQ(st, KvStatus::kOk);
+            }(*views_[0], this_id));
+          });
+        }
+        // Readers in colos 1.. with exponential gaps, mean 1 s to 200 s per colo.
+        for (int colo = 1; colo < kColos; ++colo) {
+          const double mean = std::exp(std::log(200.0) * rng.Uniform01());
+          for (Time t = base; t < end;
+               t = t + Duration::FromSecondsF(-mean * std::log(rng.UniformOpen01()))) {
+            reads.push_back(std::make_unique<Read>(Read{t, std::nullopt}));
+            Read* r = reads.back().get();
+            q_.Schedule(t, [this, colo, r, ttl] {
+              Spawn(CaptureRead(views_[colo]->Get(kKey, S(ttl)), &r->result));
+            });
+          }
+        }
+        q_.RunAll();
+        for (const auto& r : reads) {
+          ASSERT_TRUE(r->result.has_value());
+          const uint64_t got = r->result->status == KvStatus::kOk ? r->result->value->id : 0;
+          ASSERT_TRUE(r->result->status == KvStatus::kOk ||
+                      r->result->status == KvStatus::kNotFound);
+          // Staleness: age of the oldest write newer than the result, if written by then.
+          if (got < written.size() && written[got] <= r->at) {
+            max_staleness = std::max(max_staleness, (r->at - written[got]).seconds());
+          }
+        }
+      }
+      SCOPED_TRACE(testing::Message() << "refresh " << refresh << " cacheTtl " << ttl);
+      EXPECT_LE(max_staleness, bound);
+      EXPECT_GT(max_staleness, 0.8 * bound);  // the runs do reach the bound
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Background refresh of frequently read keys (platform.md §4 Architecture).
+
+KvConfig WithRefresh(double window) {
+  KvConfig c = Deterministic();
+  c.background_refresh.enabled = true;
+  c.background_refresh.window = window;
+  return c;
+}
+
+TEST_F(KvSimTest, SteadilyReadKeyNeverPaysAColdReadAfterTheFirst) {
+  Build(WithRefresh(0.5));
+  PutAt(0, Time(), 1);
+  Duration latency;
+  EXPECT_EQ(IdAndLatencyAt(1, At(S(40)), S(60), &latency), 1u);
+  EXPECT_EQ(latency, Ms(100));  // the first read is cold
+  int reads = 1;
+  for (int64_t t = 50; t < 3000; t += 10, ++reads) {
+    const uint64_t id = IdAndLatencyAt(1, At(S(t)), S(60), &latency);
+    EXPECT_EQ(latency, Ms(1)) << "cold read at " << t << " s";
+    // A write at 1001 s (lands 1001.05 s, visible in colo 1 at 1031.05 s) is seen within
+    // max(cacheTtl, propagation) = 60 s of it, through the refresh.
+    if (t == 1000) PutAt(0, At(S(t + 1)), 2);
+    if (t < 1000) {
+      EXPECT_EQ(id, 1u) << t;
+    }
+    if (t >= 1070) {
+      EXPECT_EQ(id, 2u) << t;
+    }
+  }
+  // Refreshes are not user reads: not billed.
+  EXPECT_EQ(metrics_.kv_reads, static_cast<uint64_t>(reads) + 0u);
+  EXPECT_EQ(metrics_.kv_reads, metrics_.kv_read_hits);
+  // One refresh per (1 - window) x cacheTtl = 30 s of age: every 40 s with reads every 10 s.
+  EXPECT_NEAR(static_cast<double>(views_[1]->background_refreshes()), 2960.0 / 40, 2);
+}
+
+TEST_F(KvSimTest, KeyReadLessOftenThanCacheTtlStillPaysColdReads) {
+  Build(WithRefresh(0.5));
+  PutAt(0, Time(), 1);
+  Duration latency;
+  for (int64_t t = 40; t < 3000; t += 61) {
+    EXPECT_EQ(IdAndLatencyAt(1, At(S(t)), S(60), &latency), 1u);
+    EXPECT_EQ(latency, Ms(100)) << "hot read at " << t << " s";
+  }
+  EXPECT_EQ(views_[1]->background_refreshes(), 0u);
+}
+
+TEST_F(KvSimTest, ReadOutsideTheWindowStartsNoRefresh) {
+  Build(WithRefresh(0.25));  // refresh once the copy is 45 s old
+  PutAt(0, Time(), 1);
+  Duration latency;
+  IdAndLatencyAt(1, At(S(40)), S(60), &latency);  // cold, fetched at 40.1 s
+  IdAndLatencyAt(1, At(S(85)), S(60), &latency);  // 44.9 s old: hot, no refresh
+  EXPECT_EQ(latency, Ms(1));
+  EXPECT_EQ(views_[1]->background_refreshes(), 0u);
+  IdAndLatencyAt(1, At(S(100) + Ms(99)), S(60), &latency);  // 59.999 s old: hot, refresh
+  EXPECT_EQ(latency, Ms(1));
+  EXPECT_EQ(views_[1]->background_refreshes(), 1u);
+  // The refresh completed at 100.199 s: the copy lives until 160.199 s.
+  IdAndLatencyAt(1, At(S(160)), S(60), &latency);
+  EXPECT_EQ(latency, Ms(1));
+}
+
+TEST_F(KvSimTest, DisabledRefreshLeavesTheColdReadEveryCacheTtl) {
+  Build(Deterministic());
+  PutAt(0, Time(), 1);
+  Duration latency;
+  int cold = 0;
+  for (int64_t t = 40; t < 640; t += 10) {
+    IdAndLatencyAt(1, At(S(t)), S(60), &latency);
+    if (latency == Ms(100)) ++cold;
+  }
+  // Copies live 60 s from a cold read's end (t + 0.1 s): the reads at 40, 110, 180, ... s.
+  EXPECT_EQ(cold, 9);
+  EXPECT_EQ(views_[1]->background_refreshes(), 0u);
+}
+
+TEST_F(KvSimTest, AtMostOneRefreshInFlightPerKey) {
+  Build(WithRefresh(0.5));
+  PutAt(0, Time(), 1);
+  EXPECT_EQ(IdAt(1, At(S(40))), 1u);  // fetched at 40.1 s
+  std::optional<KvRead> a, b, c;
+  StartGetAt(1, At(S(80)), &a);  // all three in the window, within one cold latency
+  StartGetAt(1, At(S(80) + Ms(20)), &b);
+  StartGetAt(1, At(S(80) + Ms(50)), &c);
+  q_.RunAll();
+  EXPECT_EQ(views_[1]->background_refreshes(), 1u);
+  EXPECT_EQ(metrics_.kv_reads, 4u);
+}
+
+TEST_F(KvSimTest, FailedRefreshKeepsTheCopyUntilItExpires) {
+  KvConfig c = WithRefresh(0.5);
+  c.propagation_delay = Distribution::Constant(0);
+  c.outages = {KvOutage{At(S(70)), At(S(200))}};
+  Build(c);
+  PutAt(0, Time(), 1);
+  EXPECT_EQ(IdAt(1, At(S(40))), 1u);          // fetched at 40.1 s, until 100.1 s
+  EXPECT_EQ(IdAt(1, At(S(80))), 1u);          // hot; the refresh fails (outage)
+  EXPECT_EQ(views_[1]->background_refreshes(), 1u);
+  EXPECT_EQ(IdAt(1, At(S(90))), 1u);          // hot again; a new refresh fails too
+  EXPECT_EQ(GetAt(1, At(S(100) + Ms(100))).status, KvStatus::kError);  // expired: cold, fails
+}
+
 TEST(ParseKvConfigTest, ReadsAllFields) {
   const nlohmann::json j = nlohmann::json::parse(R"({
     "read_latency_hot": "2ms",
@@ -346,7 +612,8 @@ TEST(ParseKvConfigTest, ReadsAllFields) {
     "write_rate_per_key_per_s": 2,
     "min_expiration_ttl": "30s",
     "outages": [{"start": "10m", "end": "20m"}, {"start": "1h", "end": "1h5m"}],
-    "read_error_probability": 0.01})");
+    "read_error_probability": 0.01,
+    "background_refresh": {"window": 0.25}})");
   JsonReader r(j, "scenario.kv");
   KvConfig c;
   ASSERT_TRUE(ParseKvConfig(r, &c).ok()) << r.status();
@@ -363,6 +630,8 @@ TEST(ParseKvConfigTest, ReadsAllFields) {
   EXPECT_EQ(c.outages[1].start, At(Duration::Hours(1)));
   EXPECT_EQ(c.outages[1].end, At(Duration::Minutes(65)));
   EXPECT_EQ(c.read_error_probability, 0.01);
+  EXPECT_TRUE(c.background_refresh.enabled);
+  EXPECT_EQ(c.background_refresh.window, 0.25);
   EXPECT_TRUE(c.InOutage(At(Duration::Minutes(10))));
   EXPECT_FALSE(c.InOutage(At(Duration::Minutes(20))));
 }
@@ -378,6 +647,26 @@ TEST(ParseKvConfigTest, Defaults) {
   EXPECT_EQ(c.write_rate_per_key_per_s, 1);
   EXPECT_EQ(c.min_expiration_ttl, S(60));
   EXPECT_TRUE(c.outages.empty());
+  EXPECT_TRUE(c.background_refresh.enabled);
+  EXPECT_EQ(c.background_refresh.window, 0.5);
+}
+
+TEST(ParseKvConfigTest, BackgroundRefreshForms) {
+  for (const auto& [text, enabled, window] :
+       std::vector<std::tuple<const char*, bool, double>>{
+           {R"({"background_refresh": null})", false, 0.5},
+           {R"({"background_refresh": false})", false, 0.5},
+           {R"({"background_refresh": true})", true, 0.5},
+           {R"({"background_refresh": {}})", true, 0.5},
+           {R"({"background_refresh": {"window": 1}})", true, 1}}) {
+    const nlohmann::json j = nlohmann::json::parse(text);
+    JsonReader r(j, "kv");
+    KvConfig c;
+    ASSERT_TRUE(ParseKvConfig(r, &c).ok()) << text << ": " << r.status();
+    ASSERT_TRUE(r.Finish().ok()) << text;
+    EXPECT_EQ(c.background_refresh.enabled, enabled) << text;
+    EXPECT_EQ(c.background_refresh.window, window) << text;
+  }
 }
 
 std::string ParseError(const char* text) {
@@ -402,6 +691,15 @@ TEST(ParseKvConfigTest, ErrorsNameThePath) {
   EXPECT_EQ(ParseError(R"({"propagation_delay": {"uniform": {"min": "9s", "max": "1s"}}})"),
             "kv.propagation_delay.uniform.max: must be >= min (9s)");
   EXPECT_EQ(ParseError(R"({"cache_ttl": "60s"})").rfind("kv.cache_ttl: unknown key", 0), 0u);
+  EXPECT_EQ(ParseError(R"({"background_refresh": "on"})"),
+            "kv.background_refresh: expected an object {\"window\": fraction of cacheTtl in "
+            "[0, 1]}, true, null or false");
+  EXPECT_EQ(ParseError(R"({"background_refresh": {"window": 1.5}})")
+                .rfind("kv.background_refresh.window: ", 0),
+            0u);
+  EXPECT_EQ(ParseError(R"({"background_refresh": {"windw": 0.5}})")
+                .rfind("kv.background_refresh.windw: unknown key", 0),
+            0u);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 #include "sim/sts_sim.h"
 
 #include <algorithm>
+#include <cmath>
+#include <tuple>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -40,9 +42,10 @@ struct Outcome {
   Duration elapsed() const { return end - start; }
 };
 
-Task<void> CallInto(StsClient& client, Executor& clock, Outcome* out) {
+Task<void> CallInto(StsClient& client, Executor& clock, Outcome* out,
+                    CredentialKey key = CredentialKey{1, 2}) {
   out->start = clock.Now();
-  out->result = co_await client.AssumeRoleWithWebIdentity(CredentialKey{1, 2});
+  out->result = co_await client.AssumeRoleWithWebIdentity(key);
   out->end = clock.Now();
   out->done = true;
 }
@@ -58,6 +61,11 @@ class StsHarness {
   // Starts one call at `at` after the simulation start, recording into `out`.
   void CallAt(Duration at, Outcome* out) {
     q_.Schedule(Time() + at, [this, out] { Spawn(CallInto(client_, ex_, out)); });
+  }
+  // Starts one call for `key` at `at` through `client` (default: the harness's client).
+  void CallAt(Duration at, Outcome* out, CredentialKey key, StsClientSim* client = nullptr) {
+    StsClientSim* c = client != nullptr ? client : &client_;
+    q_.Schedule(Time() + at, [this, out, key, c] { Spawn(CallInto(*c, ex_, out, key)); });
   }
   // `n` calls, the i-th starting at i × spacing; runs them to completion.
   std::vector<Outcome> Run(int n, Duration spacing = Duration()) {
@@ -125,6 +133,57 @@ TEST(StsSimTest, RttIsAddedAndCredentialsAreIssuedWhenStsAnswers) {
               o.result.credentials.issued_at + Duration::Hours(2));
   }
   EXPECT_EQ(h.service().credentials_issued(), 3u);
+}
+
+// Issue 11 item 4: the default latency already is "from a colo"; the colo's region RTT the
+// world passes (path_rtt) must not be added again.
+TEST(StsSimTest, NetworkIncludedIgnoresThePathRtt) {
+  StsConfig c = Quiet();
+  ASSERT_EQ(c.network, StsNetworkMode::kIncluded);
+  StsHarness h(c);
+  StsClientSim far(h.service(), Duration::Millis(125), Duration::Millis(10));
+  EXPECT_EQ(far.attempt_rtt(), Duration());
+  Outcome o;
+  h.CallAt(Duration(), &o, CredentialKey{1, 1}, &far);
+  h.queue().RunAll();
+  ASSERT_TRUE(o.result.ok());
+  EXPECT_EQ(o.elapsed(), Duration::Millis(100));  // the latency alone (old: 225 ms)
+  EXPECT_EQ(o.result.credentials.issued_at, o.start + Duration::Millis(100));
+}
+
+TEST(StsSimTest, NetworkAddRttAddsTheRttBeyondTheStsRegion) {
+  StsConfig c = Quiet();
+  c.network = StsNetworkMode::kAddRtt;
+  StsHarness h(c);
+  StsClientSim far(h.service(), Duration::Millis(90), Duration::Millis(10));
+  StsClientSim local(h.service(), Duration::Millis(10), Duration::Millis(10));
+  StsClientSim odd(h.service(), Duration::Millis(5), Duration::Millis(10));  // clamped at 0
+  EXPECT_EQ(far.attempt_rtt(), Duration::Millis(80));
+  EXPECT_EQ(local.attempt_rtt(), Duration());
+  EXPECT_EQ(odd.attempt_rtt(), Duration());
+  Outcome of, ol;
+  h.CallAt(Duration(), &of, CredentialKey{1, 1}, &far);
+  h.CallAt(Duration(), &ol, CredentialKey{1, 1}, &local);
+  h.queue().RunAll();
+  ASSERT_TRUE(of.result.ok());
+  ASSERT_TRUE(ol.result.ok());
+  EXPECT_EQ(ol.elapsed(), Duration::Millis(100));
+  EXPECT_EQ(of.elapsed(), Duration::Millis(180));
+  // Arrives after half the extra RTT; STS answers 100 ms later.
+  EXPECT_EQ(of.result.credentials.issued_at, of.start + Duration::Millis(140));
+}
+
+TEST(StsSimTest, FixedRttAddsInBothNetworkModes) {
+  for (StsNetworkMode mode : {StsNetworkMode::kIncluded, StsNetworkMode::kAddRtt}) {
+    StsConfig c = Quiet();
+    c.network = mode;
+    c.rtt = Duration::Millis(20);
+    StsHarness h(c);
+    StsClientSim far(h.service(), Duration::Millis(90), Duration::Millis(10));
+    EXPECT_EQ(far.attempt_rtt(), mode == StsNetworkMode::kAddRtt ? Duration::Millis(100)
+                                                                 : Duration::Millis(20))
+        << StsNetworkModeName(mode);
+  }
 }
 
 TEST(StsSimTest, StallRunsIntoTheTimeoutAtExactlyTenSeconds) {
@@ -198,20 +257,44 @@ TEST(StsSimTest, EveryAttemptConsumesTheSameNumberOfDraws) {
 // ---------------------------------------------------------------------------------------------
 // Outages and the error mix
 
+// Issue 11 item 11: an "error" outage is an STS error document (502); only an unreachable
+// endpoint (connection error, no parseable answer) is a 503.
 TEST(StsSimTest, OutageErrorsOnlyInsideTheWindow) {
-  StsConfig c = Quiet();
-  c.outages.push_back({Duration::Seconds(10), Duration::Seconds(20), StsOutageMode::kError});
-  StsHarness h(c);
-  std::vector<Outcome> out = h.Run(30, Duration::Seconds(1));
-  for (int i = 0; i < 30; ++i) {
-    const bool inside = i >= 10 && i < 20;
-    EXPECT_EQ(out[i].result.error, inside ? StsError::kOutage : StsError::kNone) << i;
-    EXPECT_EQ(out[i].elapsed(), Duration::Millis(100)) << i;
+  for (auto [mode, error, status] :
+       {std::tuple{StsOutageMode::kError, StsError::kServiceError, FailureStatus::kBadGateway},
+        std::tuple{StsOutageMode::kUnreachable, StsError::kOutage,
+                   FailureStatus::kUnavailable}}) {
+    StsConfig c = Quiet();
+    c.outages.push_back({Duration::Seconds(10), Duration::Seconds(20), mode});
+    StsHarness h(c);
+    std::vector<Outcome> out = h.Run(30, Duration::Seconds(1));
+    for (int i = 0; i < 30; ++i) {
+      const bool inside = i >= 10 && i < 20;
+      EXPECT_EQ(out[i].result.error, inside ? error : StsError::kNone) << i;
+      EXPECT_EQ(out[i].elapsed(), Duration::Millis(100)) << i;
+      if (inside) {
+        EXPECT_EQ(StatusFor(out[i].result.error), status) << i;
+      }
+    }
+    EXPECT_EQ(h.metrics().sts_errors, 10u);
+    EXPECT_EQ(h.metrics().sts_timeouts, 0u);
+    EXPECT_EQ(h.metrics().sts_calls, 30u);
+    EXPECT_EQ(h.service().credentials_issued(), 20u);
   }
-  EXPECT_EQ(StatusFor(StsError::kOutage), FailureStatus::kUnavailable);
-  EXPECT_EQ(h.metrics().sts_errors, 10u);
-  EXPECT_EQ(h.metrics().sts_calls, 30u);
-  EXPECT_EQ(h.service().credentials_issued(), 20u);
+}
+
+TEST(StsSimTest, ErrorMappingFollowsProxySemantics) {
+  EXPECT_EQ(StatusFor(StsError::kNone), FailureStatus::kOk);
+  EXPECT_EQ(StatusFor(StsError::kAccessDenied), FailureStatus::kForbidden);
+  for (StsError e : {StsError::kThrottling, StsError::kInvalidIdentityToken,
+                     StsError::kIdpCommunication, StsError::kServiceError}) {
+    EXPECT_EQ(StatusFor(e), FailureStatus::kBadGateway) << StsErrorName(e);
+  }
+  for (StsError e : {StsError::kTimeout, StsError::kOutage}) {
+    EXPECT_EQ(StatusFor(e), FailureStatus::kUnavailable) << StsErrorName(e);
+  }
+  EXPECT_EQ(StsErrorName(StsError::kServiceError), "ServiceUnavailable");
+  EXPECT_EQ(StsErrorName(StsError::kOutage), "ConnectionError");
 }
 
 TEST(StsSimTest, HangingOutageTimesOut) {
@@ -375,8 +458,10 @@ TEST(StsSimTest, NonRetryableErrorsAreNotRetried) {
 }
 
 TEST(StsSimTest, OutageErrorsAreRetried) {
+  for (StsOutageMode mode : {StsOutageMode::kError, StsOutageMode::kUnreachable}) {
+  SCOPED_TRACE(StsOutageModeName(mode));
   StsConfig c = Quiet();
-  c.outages.push_back({Duration(), Duration::Millis(150), StsOutageMode::kError});
+  c.outages.push_back({Duration(), Duration::Millis(150), mode});
   c.retries = StsRetryDefaults(StsRetryMode::kStandard);
   c.retries.max_attempts = 100;
   c.retries.base_backoff_transient = Duration::Millis(1);
@@ -389,6 +474,7 @@ TEST(StsSimTest, OutageErrorsAreRetried) {
   EXPECT_EQ(h.metrics().sts_errors, 2u);
   // The success refunds its last retry's cost.
   EXPECT_EQ(h.client().retry_quota(), 500 - 5);
+  }
 }
 
 TEST(StsSimTest, RetryQuotaExhaustionStopsRetries) {
@@ -421,6 +507,113 @@ TEST(StsSimTest, SuccessfulRetryRefundsAndSuccessWithoutRetryAddsIncrement) {
   EXPECT_EQ(h.metrics().sts_throttled, static_cast<uint64_t>(retries));
   EXPECT_EQ(h.client().retry_quota(), 100 - 5 * retries + 5);
   EXPECT_GE(out[1].end - Time(), Duration::Seconds(1));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Steady-state initial condition (issue 11 item 12)
+
+Duration RemainingLife(const Outcome& o) {
+  return o.result.credentials.expiration - o.result.credentials.issued_at;
+}
+
+TEST(StsSteadyFillTest, ServedCredentialsHaveFullLife) {
+  StsHarness h(Quiet());
+  std::vector<Outcome> out = h.Run(50, Duration::Millis(10));
+  for (const Outcome& o : out) {
+    ASSERT_TRUE(o.result.ok());
+    EXPECT_EQ(RemainingLife(o), Duration::Hours(1));
+  }
+}
+
+// One service, its own clock: BackDated needs only the config and the stream.
+struct BackDater {
+  explicit BackDater(const StsConfig& c, uint64_t seed = 1)
+      : ex(q), m(Time(), Time() + Duration::Hours(10), Duration::Seconds(1)),
+        service(c, ex, m, Rng::ForStream(seed, "sts")) {}
+  Duration Remaining(CredentialKey key) {
+    Credentials c;
+    c.id = 1;
+    c.issued_at = Time() + Duration::Seconds(5);
+    c.expiration = c.issued_at + service.config().credential_duration;
+    const Credentials b = service.BackDated(key, c);
+    EXPECT_EQ(b.issued_at, c.issued_at);
+    EXPECT_EQ(b.id, c.id);
+    return b.expiration - b.issued_at;
+  }
+  EventQueue q;
+  SimExecutor ex;
+  RunMetrics m;
+  StsService service;
+};
+
+// Remaining lives of back-dated credentials are U(0, L]: the Kolmogorov-Smirnov distance to
+// the uniform CDF must stay below 1.95 / sqrt(n), the critical value at significance 0.001
+// (without back-dating D = 1: every life is L). Keys cycle over 50 (role, session) pairs, so
+// both the per-key hash and the per-key counter are exercised.
+TEST(StsSteadyFillTest, BackDatedCredentialsHaveUniformRemainingLife) {
+  BackDater d(Quiet());
+  constexpr int kN = 4000;
+  std::vector<double> u;  // remaining / L
+  for (int i = 0; i < kN; ++i) {
+    const Duration rem = d.Remaining(CredentialKey{uint32_t(i % 10), uint32_t(i % 5)});
+    ASSERT_GT(rem, Duration()) << i;  // never expired at issue
+    ASSERT_LE(rem, Duration::Hours(1)) << i;
+    u.push_back(rem.seconds() / 3600.0);
+  }
+  std::sort(u.begin(), u.end());
+  double dist = 0;
+  for (int i = 0; i < kN; ++i) {
+    dist = std::max({dist, u[i] - static_cast<double>(i) / kN,
+                     static_cast<double>(i + 1) / kN - u[i]});
+  }
+  EXPECT_LT(dist, 1.95 / std::sqrt(static_cast<double>(kN))) << "KS distance " << dist;
+  // Coarse check of the mean too: E = 0.5, sd of the mean = 1/sqrt(12 n) ~ 0.0046 (4 sd).
+  double mean = 0;
+  for (double x : u) mean += x / kN;
+  EXPECT_NEAR(mean, 0.5, 4 / std::sqrt(12.0 * kN));
+}
+
+// The age of the n-th back-dated credential of a key does not depend on what else was
+// back-dated or in which order (paired phases across strategies), and back-dating draws
+// nothing from the attempt stream (latencies are the same with and without it).
+TEST(StsSteadyFillTest, AgesArePairedPerKeyAndLeaveTheAttemptDrawsAlone) {
+  constexpr int kKeys = 20;
+  BackDater forward(Quiet()), backward(Quiet());
+  std::vector<Duration> f(2 * kKeys), b(2 * kKeys);
+  for (int i = 0; i < 2 * kKeys; ++i) {
+    f[i] = forward.Remaining(CredentialKey{7, uint32_t(i % kKeys)});
+    b[i] = backward.Remaining(CredentialKey{7, uint32_t(kKeys - 1 - i % kKeys)});
+  }
+  for (int i = 0; i < 2 * kKeys; ++i) {
+    // forward's call i and backward's call (round, kKeys - 1 - i % kKeys) back-date the same
+    // key for the same (round + 1)-th time.
+    const int round = i / kKeys;
+    const int j = round * kKeys + (kKeys - 1 - i % kKeys);
+    EXPECT_EQ(f[i], b[j]) << i;
+  }
+  // A key's second back-dated credential gets a fresh age; keys differ.
+  EXPECT_NE(f[0], f[kKeys]);
+  EXPECT_NE(f[0], f[1]);
+  // Attempts served around back-dating see the same draws as without it.
+  StsConfig c = Quiet();
+  c.latency = Distribution::LogNormal(0.15, 1.0);
+  StsHarness with(c), without(c);
+  std::vector<Outcome> a(10), p(10);
+  for (int i = 0; i < 10; ++i) {
+    with.CallAt(Duration::Seconds(1) * i, &a[i], CredentialKey{1, 1});
+    without.CallAt(Duration::Seconds(1) * i, &p[i], CredentialKey{1, 1});
+  }
+  with.queue().RunAll();
+  without.queue().RunAll();
+  for (int i = 0; i < 10; ++i) {
+    (void)with.service().BackDated(CredentialKey{1, 1}, a[i].result.credentials);
+    EXPECT_EQ(a[i].elapsed(), p[i].elapsed()) << i;
+  }
+}
+
+TEST(StsSteadyFillTest, DependsOnTheSeed) {
+  BackDater a(Quiet(), 1), b(Quiet(), 2);
+  EXPECT_NE(a.Remaining(CredentialKey{1, 1}), b.Remaining(CredentialKey{1, 1}));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -462,6 +655,7 @@ TEST(StsConfigTest, EmptyObjectGivesDocumentedDefaults) {
   StsConfig c;
   ASSERT_TRUE(Parse(json::object(), &c).ok());
   EXPECT_EQ(c.latency, Distribution::LogNormal(0.15, 1.0));
+  EXPECT_EQ(c.network, StsNetworkMode::kIncluded);
   EXPECT_EQ(c.rtt, Duration());
   EXPECT_EQ(c.stall_probability, 0.001);
   EXPECT_EQ(c.stall_duration, Distribution::Constant(30));
@@ -478,7 +672,7 @@ TEST(StsConfigTest, EmptyObjectGivesDocumentedDefaults) {
 
 TEST(StsConfigTest, ParsesEveryField) {
   const json j = json::parse(R"({
-    "latency": {"lognormal": {"median": "100ms", "p99": "2s"}},
+    "latency": {"lognormal": {"median": "100ms", "p99": "2s"}}, "network": "add_rtt",
     "rtt": "80ms", "stall_probability": 0.01, "stall_duration": "20s", "timeout": "5s",
     "retries": {"mode": "standard", "max_attempts": 4, "base_backoff_transient": "10ms",
                 "base_backoff_throttling": "20ms", "max_backoff": "1s", "quota": 50,
@@ -486,11 +680,13 @@ TEST(StsConfigTest, ParsesEveryField) {
                 "no_retry_increment": 0},
     "rate_limit": {"rate_per_s": 50.5, "burst": 10, "enabled": false},
     "errors": {"access_denied": 0.01, "invalid_identity_token": 0.02, "idp_communication": 0.03},
-    "outages": [{"start": "10m", "end": "20m"}, {"start": "1h", "end": "2h", "mode": "hang"}],
+    "outages": [{"start": "10m", "end": "20m"}, {"start": "1h", "end": "2h", "mode": "hang"},
+                {"start": "3h", "end": "4h", "mode": "unreachable"}],
     "credential_duration": "12h", "signing_cpu": {"constant": "3ms"}})");
   StsConfig c;
   ASSERT_TRUE(Parse(j, &c).ok()) << Parse(j, &c);
   EXPECT_EQ(c.latency, Distribution::LogNormal(0.1, 2.0));
+  EXPECT_EQ(c.network, StsNetworkMode::kAddRtt);
   EXPECT_EQ(c.rtt, Duration::Millis(80));
   EXPECT_EQ(c.stall_probability, 0.01);
   EXPECT_EQ(c.stall_duration, Distribution::Constant(20));
@@ -511,11 +707,12 @@ TEST(StsConfigTest, ParsesEveryField) {
   EXPECT_EQ(c.errors.access_denied, 0.01);
   EXPECT_EQ(c.errors.invalid_identity_token, 0.02);
   EXPECT_EQ(c.errors.idp_communication, 0.03);
-  ASSERT_EQ(c.outages.size(), 2u);
+  ASSERT_EQ(c.outages.size(), 3u);
   EXPECT_EQ(c.outages[0].start, Duration::Minutes(10));
   EXPECT_EQ(c.outages[0].end, Duration::Minutes(20));
   EXPECT_EQ(c.outages[0].mode, StsOutageMode::kError);
   EXPECT_EQ(c.outages[1].mode, StsOutageMode::kHang);
+  EXPECT_EQ(c.outages[2].mode, StsOutageMode::kUnreachable);
   EXPECT_EQ(c.credential_duration, Duration::Hours(12));
   EXPECT_EQ(c.signing_cpu, Distribution::Constant(0.003));
 }
@@ -591,7 +788,9 @@ TEST(StsConfigTest, BadValuesNameThePath) {
   EXPECT_THAT(ParseError(json::parse(R"({"outages": [{"end": "1m"}]})")),
               StartsWith("scenario.sts.outages[0]: missing key \"start\""));
   EXPECT_THAT(ParseError(json::parse(R"({"outages": [{"start": "1m", "end": "2m", "mode": "x"}]})")),
-              StartsWith("scenario.sts.outages[0].mode: "));
+              AllOf(StartsWith("scenario.sts.outages[0].mode: "), HasSubstr("unreachable")));
+  EXPECT_THAT(ParseError(json::parse(R"({"network": "both"})")),
+              AllOf(StartsWith("scenario.sts.network: "), HasSubstr("add_rtt")));
   EXPECT_THAT(ParseError(json::parse(R"({"outages": {"start": "1m"}})")),
               StartsWith("scenario.sts.outages: expected an array"));
 }

@@ -1,6 +1,11 @@
 #include "sim/world.h"
 
+#include <algorithm>
 #include <cmath>
+
+#include "absl/container/flat_hash_set.h"
+#include <exception>
+#include <stdexcept>
 
 #include "sim/colo_cache_sim.h"
 #include "sim/durable_object_sim.h"
@@ -34,27 +39,59 @@ class World::Network final : public ColoNetwork {
   const ColoSet& colos_;
 };
 
-struct World::Isolate {
-  std::unique_ptr<CredentialProvider> provider;
-  uint32_t colo = 0;
-  uint32_t server = 0;
-  Time ready_at;
-  Duration idle_ttl;
-  uint32_t inflight = 0;
-  bool detached = false;
-  TimerId idle_timer;
-  TimerId death_timer;
+// The STS port of a caller under the steady-state start (WorldConfig::initial_state): when
+// `service` is set, the first successful credential for each key is back-dated
+// (StsService::BackDated), as if this caller had been running before t = 0 and held a
+// credential of random age; later ones, and everything when `service` is null, pass through.
+// The set of keys seen is O(keys this caller asked for); it is only searched on STS calls.
+class World::SteadyStartSts final : public StsClient {
+ public:
+  SteadyStartSts(StsClientSim& inner, StsService* service) : inner_(inner), service_(service) {}
+  Task<StsResult> AssumeRoleWithWebIdentity(CredentialKey key) override {
+    StsResult r = co_await inner_.AssumeRoleWithWebIdentity(key);
+    if (service_ != nullptr && r.ok() && seen_.insert(key.packed()).second) {
+      r.credentials = service_->BackDated(key, r.credentials);
+    }
+    co_return r;
+  }
+
+ private:
+  StsClientSim& inner_;
+  StsService* service_;
+  absl::flat_hash_set<uint64_t> seen_;
 };
 
 struct World::Colo {
   std::unique_ptr<ColoCacheSim> cache;
   std::unique_ptr<KvColoView> kv;
   std::unique_ptr<StsClientSim> sts;
-  std::unique_ptr<TokenSignerSim> signer;
+  std::unique_ptr<SteadyStartSts> object_sts;  // the STS port of the colo's Durable Objects
+  std::vector<bool> server_used;  // a server's first isolate stands for one running at t = 0
+  std::unique_ptr<TokenSignerSim> signer;  // CPU-time source of the colo's signatures
   DurableObjectNamespace* durable_objects = nullptr;
-  std::unique_ptr<IsolatePorts> ports;
   std::vector<Isolate*> servers;  // live isolate per server (nullptr: none)
-  std::vector<Rng> server_rng;    // per-server stream: cold starts and lifetimes
+  std::vector<Rng> server_rng;    // per-server stream: cold starts, idle timeouts, lifetimes
+};
+
+// One isolate: its own single-threaded signer (signatures queue behind each other) and the
+// ports its provider sees, allocated once at the cold start.
+struct World::Isolate {
+  Isolate(Colo& c, SimExecutor& executor, IsolateRuntime& runtime, RevocationFeed* feed,
+          StsService* backdate)
+      : signer(*c.signer),
+        sts(*c.sts, backdate),
+        ports{executor, runtime, signer, sts, *c.cache, *c.kv, *c.durable_objects, feed} {}
+  SerialTokenSigner signer;
+  SteadyStartSts sts;
+  IsolatePorts ports;
+  std::unique_ptr<CredentialProvider> provider;  // declared after ports: destroyed first
+  uint32_t colo = 0;
+  uint32_t server = 0;
+  Time ready_at;
+  uint32_t inflight = 0;
+  bool detached = false;
+  TimerId idle_timer;
+  TimerId death_timer;
 };
 
 struct World::RequestSlot {
@@ -75,7 +112,9 @@ World::World(const WorldConfig& config, std::shared_ptr<const Trace> trace, Stra
       strategy_(strategy),
       executor_(queue_),
       metrics_(Time() + config.warmup, Time() + config.warmup + config.duration, config.interval),
-      colos_(config.colos) {
+      colos_(config.colos, BaseRequestRateForServers(config.traffic,
+                                                     config.warmup + config.duration,
+                                                     trace_.get())) {
   end_ = Time() + config.warmup + config.duration;
   const uint64_t seed = config.seed;
   runtime_ = std::make_unique<Runtime>(config.workers.cross_request_waits_cancelled);
@@ -93,11 +132,16 @@ World::World(const WorldConfig& config, std::shared_ptr<const Trace> trace, Stra
                                                  executor_, metrics_);
     colo->kv = std::make_unique<KvColoView>(*kv_store_, c, Rng::ForStream(seed, "kv.colo", c),
                                             executor_);
-    colo->sts = std::make_unique<StsClientSim>(*sts_, colos_.RttToRegion(c, colos_.sts_region()));
+    // The path RTT is used only with sts.network "add_rtt" (beyond the in-region RTT).
+    colo->sts = std::make_unique<StsClientSim>(*sts_, colos_.RttToRegion(c, colos_.sts_region()),
+                                               config.colos.intra_region_rtt);
     colo->signer = std::make_unique<TokenSignerSim>(config.sts.signing_cpu, executor_, metrics_,
                                                     Rng::ForStream(seed, "signer", c));
+    colo->object_sts = std::make_unique<SteadyStartSts>(
+        *colo->sts, config.initial_state == InitialState::kSteady ? sts_.get() : nullptr);
     const int servers = colos_.colo(c).servers;
     colo->servers.assign(servers, nullptr);
+    colo->server_used.assign(servers, false);
     for (int s = 0; s < servers; ++s) {
       colo->server_rng.push_back(Rng::ForStream(seed, "isolates", (uint64_t{c} << 20) | s));
     }
@@ -105,25 +149,30 @@ World::World(const WorldConfig& config, std::shared_ptr<const Trace> trace, Stra
   }
 
   DurableObjectEnv env;
-  env.sts = [this](uint32_t c) -> StsClient& { return *colo_state_[c]->sts; };
-  env.signer = [this](uint32_t c) -> TokenSigner& { return *colo_state_[c]->signer; };
+  env.sts = [this](uint32_t c) -> StsClient& { return *colo_state_[c]->object_sts; };
+  // Called once per object (on its first signature): each object gets its own serial signer,
+  // as an object is single-threaded.
+  env.signer = [this](uint32_t c) -> TokenSigner& {
+    return object_signers_.emplace_back(*colo_state_[c]->signer);
+  };
   env.kv = [this](uint32_t c) -> KvNamespace& { return *colo_state_[c]->kv; };
   durable_objects_ = std::make_unique<DurableObjectPlatform>(
       config.durable_objects, executor_, queue_, *network_, std::move(env),
       [this](DurableObjectContext& ctx) { return strategy_.NewDurableObject(ctx); },
       Rng::ForStream(seed, "durable_objects"), metrics_);
 
-  RevocationFeed* feed = config.revocation.events.empty() && config.revocation.feed_outages.empty()
-                             ? nullptr
-                             : feed_.get();
+  feed_port_ = config.revocation.events.empty() && config.revocation.feed_outages.empty()
+                   ? nullptr
+                   : feed_.get();
   for (uint32_t c = 0; c < colos_.size(); ++c) {
-    Colo& colo = *colo_state_[c];
-    colo.durable_objects = &durable_objects_->Namespace(c);
-    colo.ports = std::make_unique<IsolatePorts>(IsolatePorts{
-        executor_, *runtime_, *colo.signer, *colo.sts, *colo.cache, *colo.kv,
-        *colo.durable_objects, feed});
+    colo_state_[c]->durable_objects = &durable_objects_->Namespace(c);
   }
   traffic_ = std::make_unique<TrafficGenerator>(config.traffic, colos_, seed, trace_);
+  if (absl::StatusOr<uint32_t> d = ResolveDeployColo(config, colos_); d.ok()) {
+    deploy_colo_ = *d;
+  } else {
+    config_error_ = std::string(d.status().message());
+  }
 }
 
 World::~World() {
@@ -157,7 +206,40 @@ size_t World::live_isolates() const {
   return n;
 }
 
+namespace {
+
+// One prewarm chain of a role's object: sessions first, first + step, ... < sessions, one call
+// at a time. `stub` is owned by the Durable Object platform, which outlives every coroutine.
+Task<void> PrewarmChain(DurableObjectStub& stub, uint32_t role, int64_t first, int64_t step,
+                        int64_t sessions) {
+  for (int64_t s = first; s < sessions; s += step) {
+    DoRequest req;
+    req.key = CredentialKey{role, static_cast<uint32_t>(s)};
+    req.op = 0;
+    co_await stub.Fetch(req);
+  }
+}
+
+}  // namespace
+
+void World::Fail(const std::string& message) {
+  executor_.OnRootFailure(std::make_exception_ptr(std::invalid_argument(message)));
+}
+
 const RunMetrics& World::Run() {
+  if (!config_error_.empty()) {
+    Fail(config_error_);
+    return metrics_;
+  }
+  // Cold roles (bursts with "role": "cold") are unknown to the deployment: never prewarmed.
+  const int64_t roles = static_cast<int64_t>(traffic_->base_role_count());
+  const int64_t sessions = config_.traffic.sessions_per_role;
+  if (strategy_.prewarm_durable_objects()) {
+    if (absl::Status s = CheckPrewarmKeys(roles, sessions); !s.ok()) {
+      Fail(std::string(s.message()));
+      return metrics_;
+    }
+  }
   traffic_->Start(queue_, end_, this);
   // Fleet-wide restarts / deploys.
   std::vector<Duration> restarts = config_.isolates.restarts;
@@ -171,17 +253,22 @@ const RunMetrics& World::Run() {
     if (Time() + t < end_) queue_.Schedule(Time() + t, [this] { RestartFleet(); });
   }
   if (strategy_.prewarm_durable_objects()) {
-    const int64_t roles = static_cast<int64_t>(traffic_->role_count());
+    // The deployment calls every (role, session) the traffic can produce from the deploy
+    // colo at t = 0 (before any arrival), so first-caller placement puts the objects there.
+    // Roles are paced at workers.prewarm_rate (role r starts at r / rate).
+    DurableObjectNamespace& ns = *colo_state_[deploy_colo_]->durable_objects;
+    const int64_t chains = std::min(sessions, kPrewarmCallsPerObject);
     for (int64_t r = 0; r < roles; ++r) {
-      DurableObjectStub& stub =
-          colo_state_[0]->durable_objects->Get(CredentialKey{static_cast<uint32_t>(r), 0});
-      // `st` is owned by the Durable Object platform, which outlives every coroutine.
-      Spawn(executor_, [](DurableObjectStub& st, uint32_t role) -> Task<void> {
-        DoRequest req;
-        req.key = CredentialKey{role, 0};
-        req.op = 0;
-        co_await st.Fetch(req);
-      }(stub, static_cast<uint32_t>(r)));
+      const uint32_t role = static_cast<uint32_t>(r);
+      DurableObjectStub& stub = ns.Get(CredentialKey{role, 0});  // places the object
+      const Time at = Time() + Duration::FromSecondsF(static_cast<double>(r) /
+                                                      config_.workers.prewarm_rate);
+      if (at >= end_) break;
+      queue_.Schedule(at, [this, &stub, role, chains, sessions] {
+        for (int64_t c = 0; c < chains; ++c) {
+          Spawn(executor_, PrewarmChain(stub, role, c, chains, sessions));
+        }
+      });
     }
   }
   queue_.RunUntil(end_);
@@ -219,17 +306,22 @@ World::Isolate* World::IsolateFor(const Arrival& a) {
   Colo& colo = *colo_state_[a.colo];
   Isolate*& slot = colo.servers[a.server];
   const Time now = queue_.now();
+  Rng& rng = colo.server_rng[a.server];
+  // Samples can be arbitrarily large (a wide lognormal, a tiny hazard rate): anything past the
+  // end of the run (drain included) never happens in it, so clamp or skip it there rather
+  // than overflow the clock.
+  const Duration left = (end_ + kDrain + Duration::Hours(1)) - now;
   if (slot == nullptr) {
-    Rng& rng = colo.server_rng[a.server];
-    auto* iso = new Isolate();
+    // Two draws per cold start (start time, death), whatever the configuration.
+    // Steady start: only the first isolate of a server back-dates (see WorldConfig).
+    const bool first = !colo.server_used[a.server];
+    colo.server_used[a.server] = true;
+    auto* iso = new Isolate(colo, executor_, *runtime_, feed_port_,
+                            first && config_.initial_state == InitialState::kSteady ? sts_.get()
+                                                                                   : nullptr);
     iso->colo = a.colo;
     iso->server = a.server;
-    // Samples can be arbitrarily large (a wide lognormal, a tiny hazard rate): anything past
-    // the end of the run (drain included) never happens in it, so clamp or skip it there
-    // rather than overflow the clock.
-    const Duration left = (end_ + kDrain + Duration::Hours(1)) - now;
     iso->ready_at = now + std::min(Duration::FromSecondsF(config_.isolates.cold_start.Sample(rng)), left);
-    iso->idle_ttl = Duration::FromSecondsF(config_.isolates.idle_eviction.Sample(rng));
     std::optional<Duration> life = config_.isolates.max_lifetime;
     const double u = rng.UniformOpen01();  // always drawn: keeps the stream aligned
     if (config_.isolates.random_evictions_per_hour > 0) {
@@ -237,7 +329,7 @@ World::Isolate* World::IsolateFor(const Arrival& a) {
           Duration::FromSecondsF(-std::log(u) * 3600 / config_.isolates.random_evictions_per_hour);
       if (!life || random_death < *life) life = random_death;
     }
-    iso->provider = strategy_.NewProvider(*colo.ports);
+    iso->provider = strategy_.NewProvider(iso->ports);
     if (life && *life < left) iso->death_timer = queue_.After(*life, [this, iso] { Detach(iso); });
     slot = iso;
     ++isolates_created_;
@@ -247,9 +339,13 @@ World::Isolate* World::IsolateFor(const Arrival& a) {
     }
   }
   Isolate* iso = slot;
+  // Every arrival starts a new idle period with a fresh timeout: one draw per arrival, always
+  // (also with "idle_eviction": null), so the stream stays aligned.
+  const double u_idle = rng.UniformOpen01();
   queue_.Cancel(iso->idle_timer);
-  if (iso->idle_ttl < (end_ + kDrain + Duration::Hours(1)) - now) {
-    iso->idle_timer = queue_.After(iso->idle_ttl, [this, iso] { Detach(iso); });
+  if (config_.isolates.evict_when_idle) {
+    const Duration idle = Duration::FromSecondsF(config_.isolates.idle_eviction.Quantile(u_idle));
+    if (idle < left) iso->idle_timer = queue_.After(idle, [this, iso] { Detach(iso); });
   }
   return iso;
 }

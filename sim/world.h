@@ -1,9 +1,9 @@
 // World: one simulation run of one strategy over a WorldConfig.
 //
-// It materializes colos (each with its Cache API, KV view, STS client and JWT signer as
-// seen from there), the Durable Object platform, the servers that hold at most one live
-// isolate of the Worker each, and the traffic generator; then it drives every arrival
-// through the strategy's per-isolate CredentialProvider and records the outcome.
+// It materializes colos (each with its Cache API, KV view, STS client and the CPU-time source
+// of its JWT signatures as seen from there), the Durable Object platform, the servers that
+// hold at most one live isolate of the Worker each, and the traffic generator; then it drives
+// every arrival through the strategy's per-isolate CredentialProvider and records the outcome.
 //
 // Request path: arrival → server's isolate (created on a cold start; requests arriving while
 // it starts wait for it) → GetCredentials() → the credential is "used": AWS rejects expired
@@ -12,10 +12,29 @@
 // chain is cancelled at its next resumption. A RuntimeCancelled from the strategy is a 500.
 // Auth latency is the time spent in GetCredentials (cold-start wait excluded).
 //
-// Isolate lifetimes depend only on arrivals and per-server RNG streams (idle time is
-// measured from the last arrival), so every strategy sees the same cold starts: comparisons
-// are paired. An evicted isolate stops receiving requests at once and is destroyed when its
-// in-flight requests finish (eviction happens after in-flight events resolve).
+// Isolates: each has its own IsolatePorts (built at the cold start, no per-request
+// allocation) whose signer is a SerialTokenSigner: the isolate is single-threaded, so its
+// concurrent JWT signatures queue behind each other (N at once cost N x the CPU time); the
+// CPU times come from the colo's signer stream. Each Durable Object likewise gets its own
+// serial signer (on its first signature).
+//
+// Isolate lifetimes: a cold start draws the start-up time and the death time (max_lifetime,
+// random_evictions_per_hour) from the server's RNG stream; every arrival then draws a fresh
+// idle timeout from the same stream (one draw per arrival, also when idle eviction is off)
+// and the isolate is evicted if no request arrives within it ("idle_eviction": null: never).
+// Lifetimes therefore depend only on arrivals and per-server streams, so every strategy sees
+// the same cold starts: comparisons are paired. An evicted isolate stops receiving requests
+// at once and is destroyed when its in-flight requests finish (eviction happens after
+// in-flight events resolve).
+//
+// Deployment prewarm (strategies with prewarm_durable_objects()): at t = 0, before any
+// arrival, the world calls op 0 for every (role, session) the traffic can produce (roles x
+// traffic.sessions_per_role, at most kMaxPrewarmKeys) from the deploy colo
+// (workers.deploy_colo, default the busiest colo), so first-caller placement puts every
+// object there. Each object receives at most kPrewarmCallsPerObject of these calls at a time.
+//
+// Configuration errors found here (an unknown workers.deploy_colo, too many prewarm keys)
+// make Run() fail at once: failed() is true and failure_message() names the JSON path.
 //
 // Memory: O(colos × servers + roles + in-flight requests); requests use pooled slots.
 //
@@ -25,6 +44,12 @@
 // metrics are then meaningless). The destructor destroys the roots still suspended (pending
 // timers, traffic, Durable Object fetches cut off at the end) before the isolates, the
 // strategy's objects and the adapters they point to, so nothing leaks and nothing resumes.
+//
+// Initial state (WorldConfig::initial_state): kCold starts every cache empty. kSteady lets the
+// first isolate of each server and the Durable Objects of each colo stand for the ones that
+// ran before t = 0: the first credential each obtains for a key comes back-dated by a random
+// age (StsService::BackDated), so renewals are stationary from the start
+// (docs/validation.md#steady-state).
 #ifndef CREDSIM_SIM_WORLD_H_
 #define CREDSIM_SIM_WORLD_H_
 
@@ -37,6 +62,7 @@
 #include "sim/event_queue.h"
 #include "sim/executor.h"
 #include "sim/run_metrics.h"
+#include "sim/token_signer_sim.h"
 #include "sim/traffic.h"
 #include "sim/world_config.h"
 #include "strategies/strategy.h"
@@ -61,6 +87,9 @@ class World : public ArrivalSink {
   size_t live_isolates() const;
   uint64_t isolates_created() const { return isolates_created_; }
   EventQueue& queue() { return queue_; }
+  // The colo the deployment prewarm calls from (index into the ColoSet).
+  uint32_t deploy_colo() const { return deploy_colo_; }
+  const class DurableObjectPlatform& durable_objects() const { return *durable_objects_; }
   SimExecutor& executor() { return executor_; }
 
   void OnArrival(const Arrival& a) override;
@@ -71,6 +100,7 @@ class World : public ArrivalSink {
   struct RequestSlot;
   class Runtime;
   class Network;
+  class SteadyStartSts;
 
   Isolate* IsolateFor(const Arrival& a);
   void Detach(Isolate* iso);
@@ -81,6 +111,7 @@ class World : public ArrivalSink {
   void Record(RequestSlot* s, int status, Tier tier, Duration auth_latency);
   void Release(RequestSlot* s);
   void FinishAccounting();
+  void Fail(const std::string& message);  // records a failure of the run (before it starts)
 
   const WorldConfig& config_;
   std::shared_ptr<const Trace> trace_;
@@ -96,11 +127,16 @@ class World : public ArrivalSink {
   std::unique_ptr<class RevocationFeedSim> feed_;
   std::unique_ptr<class RevocationAuthority> authority_;
   std::vector<std::unique_ptr<Colo>> colo_state_;
+  RevocationFeed* feed_port_ = nullptr;  // what isolates see (null: no revocation feed)
+  // One serial signer per Durable Object (stable addresses; outlives the platform).
+  std::deque<SerialTokenSigner> object_signers_;
   std::unique_ptr<class DurableObjectPlatform> durable_objects_;
   std::unique_ptr<TrafficGenerator> traffic_;
   std::deque<RequestSlot> slots_;
   RequestSlot* free_slots_ = nullptr;
   uint64_t isolates_created_ = 0;
+  uint32_t deploy_colo_ = 0;
+  std::string config_error_;  // non-empty: Run() fails at once with this message
   size_t in_flight_ = 0;
   Time end_;
 };

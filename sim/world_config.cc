@@ -29,6 +29,10 @@ absl::Status Section(JsonReader& parent, std::string_view key, F parse) {
 
 }  // namespace
 
+const char* InitialStateName(InitialState s) {
+  return s == InitialState::kCold ? "cold" : "steady";
+}
+
 absl::Status CheckRunLength(const WorldConfig& w) {
   auto fail = [](std::string_view path, std::string msg) {
     return absl::InvalidArgumentError(fmt::format("{}: {}", path, msg));
@@ -50,10 +54,65 @@ absl::Status CheckRunLength(const WorldConfig& w) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<uint32_t> ResolveDeployColo(const WorldConfig& w, const ColoSet& colos) {
+  if (!w.workers.deploy_colo) {
+    // Busiest by traffic weight; a relative tolerance keeps equal weights tied (the
+    // probabilities are differences of a cumulative table), so ties go to the lowest index.
+    uint32_t best = 0;
+    double best_p = colos.traffic_weights().Probability(0);
+    for (uint32_t i = 1; i < colos.size(); ++i) {
+      const double p = colos.traffic_weights().Probability(i);
+      if (p > best_p * (1 + 1e-9)) {
+        best = i;
+        best_p = p;
+      }
+    }
+    return best;
+  }
+  const std::string& name = *w.workers.deploy_colo;
+  for (uint32_t i = 0; i < colos.size(); ++i) {
+    if (colos.colo(i).name == name) return i;
+  }
+  constexpr size_t kShown = 12;
+  std::string accepted;
+  for (size_t i = 0; i < colos.size() && i < kShown; ++i) {
+    accepted += (i ? ", " : "") + colos.colo(i).name;
+  }
+  if (colos.size() > kShown) accepted += fmt::format(", ... ({} colos in all)", colos.size());
+  return absl::InvalidArgumentError(fmt::format(
+      "world.workers.deploy_colo: unknown colo \"{}\"; expected the name of a colo of "
+      "world.colos ({}), or null for the busiest colo",
+      name, accepted));
+}
+
+absl::Status CheckPrewarmKeys(int64_t roles, int64_t sessions_per_role) {
+  // roles <= 1e7 and sessions <= 1e6 (traffic limits): the product fits int64, but compare by
+  // division so that no input can overflow.
+  if (roles > 0 && sessions_per_role > kMaxPrewarmKeys / roles) {
+    return absl::InvalidArgumentError(fmt::format(
+        "traffic.sessions_per_role: a strategy that prewarms its Durable Objects calls one per "
+        "(role, session): {} roles x {} sessions is too many; expected roles x "
+        "sessions_per_role <= {}",
+        roles, sessions_per_role, kMaxPrewarmKeys));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckWorldConfig(const WorldConfig& w) {
+  const ColoSet colos(w.colos);
+  if (absl::StatusOr<uint32_t> c = ResolveDeployColo(w, colos); !c.ok()) return c.status();
+  return absl::OkStatus();
+}
+
 absl::Status ParseIsolateConfig(JsonReader& r, IsolateConfig* out) {
   ReadDurationDistribution(r, "cold_start", &out->cold_start);
   out->cold_start_cpu = r.GetDuration("cold_start_cpu", out->cold_start_cpu);
-  ReadDurationDistribution(r, "idle_eviction", &out->idle_eviction);
+  if (r.Has("idle_eviction") && r.GetRaw("idle_eviction")->is_null()) {
+    out->evict_when_idle = false;  // null: never evicted for idleness
+  } else {
+    ReadDurationDistribution(r, "idle_eviction", &out->idle_eviction);
+    if (r.Has("idle_eviction")) out->evict_when_idle = true;
+  }
   out->random_evictions_per_hour =
       r.GetNumber("random_evictions_per_hour", out->random_evictions_per_hour, 0, 1e6);
   out->max_lifetime = r.GetOptionalDuration("max_lifetime");
@@ -95,6 +154,18 @@ absl::Status ParseWorkerConfig(JsonReader& r, WorkerConfig* out) {
       r.GetBool("cross_request_waits_cancelled", out->cross_request_waits_cancelled);
   out->custom_domain = r.GetBool("custom_domain", out->custom_domain);
   out->cpu_per_request = r.GetDuration("cpu_per_request", out->cpu_per_request);
+  out->prewarm_rate = r.GetNumber("prewarm_rate", out->prewarm_rate, 0.001, 1e6);
+  if (const nlohmann::json* c = r.GetRaw("deploy_colo"); c != nullptr && r.ok()) {
+    if (c->is_null()) {
+      out->deploy_colo.reset();
+    } else if (c->is_string() && !c->get<std::string>().empty()) {
+      out->deploy_colo = c->get<std::string>();
+    } else {
+      r.Fail(r.PathOf("deploy_colo"),
+             "expected the name of a colo (a non-empty string, e.g. \"colo000\"), or null for "
+             "the busiest colo");
+    }
+  }
   return r.status();
 }
 

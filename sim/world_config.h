@@ -6,9 +6,11 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "sim/colo_cache_sim.h"
 #include "sim/colos.h"
 #include "sim/distribution.h"
@@ -25,9 +27,15 @@ struct IsolateConfig {
   // Cold start: 0-5 ms small scripts, tens-hundreds of ms for large bundles (platform.md §2).
   Distribution cold_start = Distribution::Uniform(0.005, 0.050);
   Duration cold_start_cpu = Duration::Millis(25);  // observed 21-26 ms CPU (proxy-semantics.md)
-  // Idle eviction: exponential, mean 10 min (assumption, platform.md §9). Idle time is
-  // measured from the last request arrival.
-  Distribution idle_eviction = Distribution::Exponential(600);
+  // Idle eviction: an isolate that receives no request for an idle timeout is evicted. A fresh
+  // timeout is drawn at every arrival (each idle period is measured from the last arrival and
+  // has its own timeout; no source gives a per-isolate timeout). Default exponential, mean
+  // 2 h: an assumption calibrated so that the default world has ~99.9 % warm requests, the
+  // lower end of the published target (platform.md §2, §8; calculation in docs/scenarios.md
+  // "Isolates"). platform.md §9 suggests 10 min, which gives ~98.9 % warm.
+  Distribution idle_eviction = Distribution::Exponential(7200);
+  // false ("idle_eviction": null): isolates are never evicted for idleness.
+  bool evict_when_idle = true;
   double random_evictions_per_hour = 0;           // memory/CPU-limit kills (hazard rate)
   std::optional<Duration> max_lifetime;           // hard cap on an isolate's life
   std::vector<Duration> restarts;                 // fleet-wide deploys / runtime restarts
@@ -42,6 +50,15 @@ struct WorkerConfig {
   // Cache API does nothing on *.workers.dev (platform.md §3).
   bool custom_domain = true;
   Duration cpu_per_request = Duration::Millis(1);  // assumption
+  // The colo (ColoSpec::name) from which the deployment prewarms the Durable Objects of a
+  // strategy that asks for it; with first-caller placement the objects are created there
+  // (platform.md §5 Placement). nullopt: the busiest colo by traffic weight (ties: lowest
+  // index). Resolved by ResolveDeployColo.
+  std::optional<std::string> deploy_colo;
+  // Pace of that prewarm: role r's calls start at r / prewarm_rate seconds (assumption: a
+  // deploy script pacing itself well under the 600/s STS quota, platform.md §7; 2,000 roles
+  // prewarmed at once would be throttled).
+  double prewarm_rate = 100;
 };
 
 // Prices in USD (platform.md §4-§6). Marginal prices: free allowances are not subtracted.
@@ -56,8 +73,22 @@ struct PricingConfig {
   double workers_cpu_ms_per_million = 0.02;
 };
 
+// How the caches start (docs/scenarios.md "initial_state"; the scenario loader defaults to
+// kSteady, a WorldConfig built in C++ to kCold).
+//  * kCold: every cache starts empty; the fleet fills at t ~ 0 and, one credential lifetime
+//    later, renews together.
+//  * kSteady: the first isolate of every server and the Durable Objects stand for the ones
+//    that were running before t = 0: the first credential each of them obtains from STS for
+//    a key (an isolate: the first for that key in its life; Durable Objects: the first for
+//    that key in their colo) is back-dated by a uniformly random age (StsService::BackDated),
+//    and so is what the tiers they fill (Cache API, KV, Durable Object storage) hold. Every
+//    later caller (isolates after an eviction or a restart) gets full-life credentials.
+enum class InitialState { kSteady, kCold };
+const char* InitialStateName(InitialState s);
+
 struct WorldConfig {
   uint64_t seed = 1;
+  InitialState initial_state = InitialState::kCold;
   Duration duration = Duration::Hours(1);
   Duration warmup = Duration::Minutes(5);
   Duration interval = Duration::Minutes(1);  // time-series bucket
@@ -95,6 +126,25 @@ inline constexpr Duration kMaxTimerDuration = kMaxDuration - kMaxRunLength - Dur
 // "duration: ..." / "timeseries_interval: ..." in the JsonReader style. Never overflows,
 // whatever the inputs (e.g. "duration": "2562047h", "warmup": "5m").
 absl::Status CheckRunLength(const WorldConfig& w);
+
+// The deployment prewarm calls one Durable Object per known (role, session): at most this many
+// keys (roles x traffic.sessions_per_role), so a run cannot start with millions of calls.
+inline constexpr int64_t kMaxPrewarmKeys = 100000;
+// Concurrent prewarm calls per object (each role's sessions are called in this many
+// sequential chains, so the object's input-gate queue, world.durable_objects.max_queue, is
+// not flooded at t = 0).
+inline constexpr int64_t kPrewarmCallsPerObject = 8;
+
+// The index of w.workers.deploy_colo in `colos` (the busiest colo if unset). Error:
+// "world.workers.deploy_colo: unknown colo "x"; expected one of: colo000, colo001, ... (or
+// null for the busiest colo)".
+absl::StatusOr<uint32_t> ResolveDeployColo(const WorldConfig& w, const ColoSet& colos);
+// Error unless roles x sessions_per_role <= kMaxPrewarmKeys (message names
+// traffic.sessions_per_role). Only strategies that prewarm Durable Objects need it.
+absl::Status CheckPrewarmKeys(int64_t roles, int64_t sessions_per_role);
+// Cross-field checks of a parsed world that need the materialized colos: deploy_colo names a
+// colo. Call after the whole scenario was parsed.
+absl::Status CheckWorldConfig(const WorldConfig& w);
 
 absl::Status ParseIsolateConfig(JsonReader& r, IsolateConfig* out);
 absl::Status ParseWorkerConfig(JsonReader& r, WorkerConfig* out);

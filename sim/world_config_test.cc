@@ -95,5 +95,74 @@ TEST(WorldConfigTest, CheckRunLengthNeverOverflows) {
             "timeseries_interval: too small for the duration (more than 1,000,000 intervals)");
 }
 
+// Issue 11 item 13: "never evict" is a JSON null.
+TEST(WorldConfigTest, IdleEvictionNullMeansNever) {
+  IsolateConfig cfg;
+  EXPECT_TRUE(cfg.evict_when_idle);
+  EXPECT_EQ(cfg.idle_eviction, Distribution::Exponential(7200));
+  EXPECT_EQ(IsolateError(R"({"idle_eviction": null})", &cfg), "");
+  EXPECT_FALSE(cfg.evict_when_idle);
+  EXPECT_EQ(IsolateError(R"({"idle_eviction": {"exponential": {"mean": "3m"}}})", &cfg), "");
+  EXPECT_TRUE(cfg.evict_when_idle);
+  EXPECT_EQ(cfg.idle_eviction, Distribution::Exponential(180));
+  EXPECT_EQ(IsolateError(R"({"idle_eviction": 5})").rfind("world.isolates.idle_eviction: ", 0), 0u);
+}
+
+std::string WorkerError(const char* text, WorkerConfig* out) {
+  const nlohmann::json j = nlohmann::json::parse(text);
+  JsonReader r(j, "world.workers");
+  absl::Status s = ParseWorkerConfig(r, out);
+  if (s.ok()) s = r.Finish();
+  return std::string(s.message());
+}
+
+TEST(WorldConfigTest, DeployColoIsANameOrNull) {
+  WorkerConfig w;
+  EXPECT_EQ(w.deploy_colo, std::nullopt);
+  EXPECT_EQ(WorkerError(R"({"deploy_colo": "colo007"})", &w), "");
+  EXPECT_EQ(w.deploy_colo, "colo007");
+  EXPECT_EQ(WorkerError(R"({"deploy_colo": null})", &w), "");
+  EXPECT_EQ(w.deploy_colo, std::nullopt);
+  const std::string expected =
+      "world.workers.deploy_colo: expected the name of a colo (a non-empty string, e.g. "
+      "\"colo000\"), or null for the busiest colo";
+  EXPECT_EQ(WorkerError(R"({"deploy_colo": 3})", &w), expected);
+  EXPECT_EQ(WorkerError(R"({"deploy_colo": ""})", &w), expected);
+}
+
+TEST(WorldConfigTest, ResolveDeployColo) {
+  WorldConfig w;  // 330 Zipf colos: colo000 is the busiest
+  const ColoSet colos(w.colos);
+  EXPECT_EQ(ResolveDeployColo(w, colos).value(), 0u);
+  w.workers.deploy_colo = "colo042";
+  EXPECT_EQ(ResolveDeployColo(w, colos).value(), 42u);
+  EXPECT_TRUE(CheckWorldConfig(w).ok());
+  w.workers.deploy_colo = "lhr";
+  EXPECT_EQ(CheckWorldConfig(w).message(),
+            "world.workers.deploy_colo: unknown colo \"lhr\"; expected the name of a colo of "
+            "world.colos (colo000, colo001, colo002, colo003, colo004, colo005, colo006, "
+            "colo007, colo008, colo009, colo010, colo011, ... (330 colos in all)), or null for "
+            "the busiest colo");
+
+  WorldConfig uniform;
+  uniform.colos.count = 5;
+  uniform.colos.zipf_exponent = 0;  // all equal: ties go to the lowest index
+  EXPECT_EQ(ResolveDeployColo(uniform, ColoSet(uniform.colos)).value(), 0u);
+  WorldConfig listed;
+  listed.colos.list = {ColoSpec{"a", 0, 1, 1}, ColoSpec{"b", 1, 3, 1}, ColoSpec{"c", 2, 3, 1}};
+  EXPECT_EQ(ResolveDeployColo(listed, ColoSet(listed.colos)).value(), 1u);
+}
+
+TEST(WorldConfigTest, PrewarmKeysAreCapped) {
+  EXPECT_TRUE(CheckPrewarmKeys(100, 1).ok());
+  EXPECT_TRUE(CheckPrewarmKeys(1, kMaxPrewarmKeys).ok());
+  EXPECT_TRUE(CheckPrewarmKeys(1000, 100).ok());
+  EXPECT_EQ(CheckPrewarmKeys(10000000, 1000000).message(),
+            "traffic.sessions_per_role: a strategy that prewarms its Durable Objects calls one "
+            "per (role, session): 10000000 roles x 1000000 sessions is too many; expected roles "
+            "x sessions_per_role <= 100000");
+  EXPECT_FALSE(CheckPrewarmKeys(kMaxPrewarmKeys + 1, 1).ok());
+}
+
 }  // namespace
 }  // namespace credsim

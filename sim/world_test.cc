@@ -1,8 +1,16 @@
 #include "sim/world.h"
 
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
 #include <stdexcept>
+#include <utility>
+#include <vector>
 
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "sim/durable_object_sim.h"
 
 namespace credsim {
 namespace {
@@ -122,6 +130,7 @@ TEST(WorldTest, DeployRecyclesEveryIsolate) {
 TEST(WorldTest, ColdStartsMakeColdRequests) {
   WorldConfig w = SmallWorld();
   w.colos.count = 1;
+  w.colos.servers_per_colo = 1;  // fixed: 100 req/s would otherwise spread over 4 servers
   w.traffic.rate = 100;
   w.isolates.cold_start = Distribution::Constant(1.0);  // 1 s start: ~100 requests wait
   w.duration = Duration::Seconds(60);
@@ -153,6 +162,353 @@ TEST(WorldTest, ExpiredCredentialsAreRejected) {
   World world(w, nullptr, s);
   const RunMetrics& m = world.Run();
   EXPECT_EQ(m.expired_credential_uses, 0u);  // fresh credentials every time
+}
+
+// ---- Idle eviction per idle period (issue 11 item 1) --------------------------------------
+
+// A world with no generated traffic: the test schedules its own arrivals.
+WorldConfig QuietWorld(int colos) {
+  WorldConfig w = SmallWorld();
+  w.colos.count = colos;
+  w.traffic.rate = 0;
+  w.isolates.cold_start = Distribution::Constant(0);
+  return w;
+}
+
+void ArriveAt(World& world, Time at, Arrival a) {
+  world.queue().Schedule(at, [&world, a] { world.OnArrival(a); });
+}
+
+TEST(WorldTest, IdleTimeoutRestartsAtEveryArrival) {
+  constexpr double kT = 60;
+  WorldConfig w = QuietWorld(1);
+  w.isolates.idle_eviction = Distribution::Constant(kT);
+  DirectStrategy s;
+  World world(w, nullptr, s);
+  // Gaps just below T keep the isolate; a gap just above T finds it evicted.
+  const Duration below = Duration::Seconds(60) - Duration::Millis(1);
+  const Duration above = Duration::Seconds(60) + Duration::Millis(1);
+  Time t = Time() + Duration::Seconds(1);
+  for (Duration gap : {Duration(), below, below, above, below, above, above}) {
+    t = t + gap;
+    ArriveAt(world, t, Arrival{});
+  }
+  const RunMetrics& m = world.Run();
+  EXPECT_EQ(m.requests, 7u);
+  EXPECT_EQ(world.isolates_created(), 4u);  // the first arrival and the three after `above`
+  EXPECT_EQ(m.cold_starts, 4u);
+}
+
+// The old model drew one timeout per isolate and reused it: an isolate that drew 1000 s never
+// died under gaps of 100 s (about 2 cold starts in all). A fresh draw per idle period evicts
+// after half of the gaps.
+TEST(WorldTest, EveryIdlePeriodDrawsItsOwnTimeout) {
+  WorldConfig w = QuietWorld(1);
+  w.duration = Duration::Hours(10);
+  // 10 s or 1000 s with probability 1/2 each.
+  w.isolates.idle_eviction =
+      Distribution::Empirical({{0, 10}, {0.5, 10}, {0.500001, 1000}, {1, 1000}});
+  DirectStrategy s;
+  World world(w, nullptr, s);
+  constexpr int kN = 300;
+  for (int i = 0; i < kN; ++i) ArriveAt(world, Time() + Duration::Seconds(1 + 100 * i), Arrival{});
+  const RunMetrics& m = world.Run();
+  EXPECT_EQ(m.requests, static_cast<uint64_t>(kN));
+  // Binomial(299, 1/2) evictions + the first cold start: mean 150.5, sd 8.6; |z| <= 4.
+  EXPECT_NEAR(static_cast<double>(m.cold_starts), 150.5, 35);
+}
+
+// Poisson arrivals at rate lambda and an exponential timeout of mean mu reset by each arrival:
+// each arrival is cold independently with probability 1/(1 + lambda mu), whatever the run
+// length (the per-isolate draw made it fall with the run length: survivors had long timeouts).
+TEST(WorldTest, ColdFractionMatchesTheClosedFormAndDoesNotDependOnTheRunLength) {
+  for (int hours : {50, 400}) {
+    SCOPED_TRACE(hours);
+    WorldConfig w = SmallWorld();
+    w.colos.count = 1;
+    w.traffic.roles = 1;
+    w.traffic.rate = 0.01;                                // lambda
+    w.isolates.idle_eviction = Distribution::Exponential(100);  // mu: lambda mu = 1
+    w.isolates.cold_start = Distribution::Constant(0);
+    w.duration = Duration::Hours(hours);
+    DirectStrategy s;
+    World world(w, nullptr, s);
+    const RunMetrics& m = world.Run();
+    const double n = static_cast<double>(m.requests);
+    ASSERT_GT(n, 1000);
+    // Bernoulli(1/2) per arrival: |z| <= 4 with sd sqrt(n / 4).
+    EXPECT_NEAR(static_cast<double>(m.cold_starts), n / 2, 4 * std::sqrt(n / 4));
+  }
+}
+
+TEST(WorldTest, NullIdleEvictionNeverEvicts) {
+  const nlohmann::json j = nlohmann::json::parse(R"({"idle_eviction": null})");
+  WorldConfig w = SmallWorld();
+  JsonReader r(j, "world.isolates");
+  ASSERT_TRUE(ParseIsolateConfig(r, &w.isolates).ok());
+  ASSERT_TRUE(r.Finish().ok());
+  EXPECT_FALSE(w.isolates.evict_when_idle);
+  w.traffic.rate = 4.0 / 600;  // ~one request per colo every 10 minutes
+  w.duration = Duration::Hours(20);
+  DirectStrategy s;
+  World world(w, nullptr, s);
+  const RunMetrics& m = world.Run();
+  EXPECT_GT(m.requests, 400u);
+  EXPECT_EQ(world.isolates_created(), 4u);  // one per colo for the whole run
+
+  // The same arrivals with a 1 s timeout: a cold start at almost every request.
+  WorldConfig evicting = w;
+  evicting.isolates.evict_when_idle = true;
+  evicting.isolates.idle_eviction = Distribution::Constant(1);
+  DirectStrategy s2;
+  World w2(evicting, nullptr, s2);
+  const RunMetrics& m2 = w2.Run();
+  EXPECT_EQ(m2.requests, m.requests);  // common random numbers: identical traffic
+  EXPECT_GT(w2.isolates_created(), m.requests * 9 / 10);
+}
+
+TEST(WorldTest, DefaultIdleEvictionIsTheCalibratedTwoHourExponential) {
+  const IsolateConfig c;
+  EXPECT_TRUE(c.evict_when_idle);
+  EXPECT_EQ(c.idle_eviction, Distribution::Exponential(7200));
+}
+
+// ---- Serial JWT signing (issue 11 item 8) ---------------------------------------------------
+
+// Every request signs a JWT (in the isolate, or in its role's Durable Object) and records
+// when the signature finished.
+class SigningStrategy final : public Strategy {
+ public:
+  explicit SigningStrategy(bool via_object) : via_object_(via_object) {}
+  std::string_view kind() const override { return "signing"; }
+  nlohmann::json params() const override { return nlohmann::json::object(); }
+  std::unique_ptr<CredentialProvider> NewProvider(IsolatePorts& ports) override {
+    return std::make_unique<Provider>(this, ports);
+  }
+  std::unique_ptr<DurableObject> NewDurableObject(DurableObjectContext& ctx) override {
+    return std::make_unique<Object>(this, ctx);
+  }
+  // Finish instants by role.
+  std::map<uint32_t, std::vector<Time>> signed_at;
+
+ private:
+  class Provider final : public CredentialProvider {
+   public:
+    Provider(SigningStrategy* s, IsolatePorts& p) : s_(s), p_(p) {}
+    Task<AuthResult> GetCredentials(AuthRequest r) override {
+      if (s_->via_object_) {
+        DoRequest req;
+        req.key = r.key;
+        req.op = 1;
+        co_await p_.durable_objects.Get(r.key).Fetch(req);
+      } else {
+        co_await p_.signer.SignJwt(r.key);
+        s_->signed_at[r.key.role].push_back(p_.clock.Now());
+      }
+      co_return AuthResult{FailureStatus::kBadGateway, Credentials{}, Tier::kNone};
+    }
+
+   private:
+    SigningStrategy* s_;
+    IsolatePorts& p_;
+  };
+  class Object final : public DurableObject {
+   public:
+    Object(SigningStrategy* s, DurableObjectContext& ctx) : s_(s), ctx_(ctx) {}
+    Task<DoResponse> Fetch(DoRequest request) override {
+      co_await ctx_.signer().SignJwt(request.key);
+      s_->signed_at[request.key.role].push_back(ctx_.clock().Now());
+      co_return DoResponse{};
+    }
+
+   private:
+    SigningStrategy* s_;
+    DurableObjectContext& ctx_;
+  };
+  bool via_object_;
+};
+
+TEST(WorldTest, SignaturesInOneIsolateAreSerialAndIsolatesRunInParallel) {
+  WorldConfig w = QuietWorld(2);
+  w.traffic.roles = 2;
+  w.sts.signing_cpu = Distribution::Constant(0.005);
+  SigningStrategy s(/*via_object=*/false);
+  World world(w, nullptr, s);
+  constexpr int kN = 8;
+  const Time t0 = Time() + Duration::Seconds(1);
+  for (int i = 0; i < kN; ++i) {
+    ArriveAt(world, t0, Arrival{0, 0, /*colo=*/0, 0});  // role 0 -> isolate of colo 0
+    ArriveAt(world, t0, Arrival{1, 0, /*colo=*/1, 0});  // role 1 -> isolate of colo 1
+  }
+  const RunMetrics& m = world.Run();
+  ASSERT_FALSE(world.failed()) << world.failure_message();
+  EXPECT_EQ(m.jwt_signatures, 2u * kN);
+  for (uint32_t role : {0u, 1u}) {
+    SCOPED_TRACE(role);
+    const std::vector<Time>& at = s.signed_at[role];
+    ASSERT_EQ(at.size(), static_cast<size_t>(kN));
+    // The per-colo signer let them overlap: all finished at t0 + 5 ms.
+    for (int i = 0; i < kN; ++i) EXPECT_EQ(at[i], t0 + Duration::Millis(5) * (i + 1)) << i;
+  }
+}
+
+TEST(WorldTest, SignaturesInOneDurableObjectAreSerial) {
+  WorldConfig w = QuietWorld(1);
+  w.traffic.roles = 2;
+  w.sts.signing_cpu = Distribution::Constant(0.005);
+  w.durable_objects.service_time = Distribution::Constant(0);
+  SigningStrategy s(/*via_object=*/true);
+  World world(w, nullptr, s);
+  constexpr int kN = 6;
+  const Time t0 = Time() + Duration::Seconds(1);
+  for (int i = 0; i < kN; ++i) {
+    for (uint32_t role : {0u, 1u}) ArriveAt(world, t0, Arrival{role, 0, 0, 0});
+  }
+  world.Run();
+  ASSERT_FALSE(world.failed()) << world.failure_message();
+  for (uint32_t role : {0u, 1u}) {  // one object per role, in parallel with the other
+    SCOPED_TRACE(role);
+    const std::vector<Time>& at = s.signed_at[role];
+    ASSERT_EQ(at.size(), static_cast<size_t>(kN));
+    for (int i = 0; i < kN; ++i) EXPECT_EQ(at[i], t0 + Duration::Millis(5) * (i + 1)) << i;
+  }
+}
+
+// ---- Deployment prewarm (issue 11 item 6) ---------------------------------------------------
+
+// Records every prewarm call (op 0) its objects receive.
+class PrewarmStrategy final : public Strategy {
+ public:
+  std::string_view kind() const override { return "prewarm"; }
+  nlohmann::json params() const override { return nlohmann::json::object(); }
+  std::unique_ptr<CredentialProvider> NewProvider(IsolatePorts& ports) override {
+    return std::make_unique<Provider>();
+  }
+  std::unique_ptr<DurableObject> NewDurableObject(DurableObjectContext& ctx) override {
+    return std::make_unique<Object>(this, ctx);
+  }
+  bool prewarm_durable_objects() const override { return true; }
+  std::set<std::pair<uint32_t, uint32_t>> prewarmed;  // (role, session)
+  std::map<uint32_t, Time> first_call_at;              // role -> its first prewarm call
+  int calls = 0;
+  int max_concurrent = 0;
+  int concurrent = 0;
+
+ private:
+  class Provider final : public CredentialProvider {
+   public:
+    Task<AuthResult> GetCredentials(AuthRequest r) override {
+      co_return AuthResult{FailureStatus::kBadGateway, Credentials{}, Tier::kNone};
+    }
+  };
+  class Object final : public DurableObject {
+   public:
+    Object(PrewarmStrategy* s, DurableObjectContext& ctx) : s_(s), ctx_(ctx) {}
+    Task<DoResponse> Fetch(DoRequest request) override {
+      EXPECT_EQ(request.op, 0u);
+      ++s_->calls;
+      s_->max_concurrent = std::max(s_->max_concurrent, ++s_->concurrent);
+      s_->prewarmed.emplace(request.key.role, request.key.session);
+      s_->first_call_at.emplace(request.key.role, ctx_.clock().Now());  // keeps the first
+      co_await Sleep(ctx_.clock(), Duration::Millis(200));  // like an STS call
+      --s_->concurrent;
+      co_return DoResponse{};
+    }
+
+   private:
+    PrewarmStrategy* s_;
+    DurableObjectContext& ctx_;
+  };
+};
+
+WorldConfig NamedColos() {
+  WorldConfig w = SmallWorld();
+  w.colos.list = {ColoSpec{"sin", 5, 2, 1}, ColoSpec{"iad", 1, 5, 1}, ColoSpec{"ams", 3, 5, 1},
+                  ColoSpec{"syd", 6, 1, 1}};
+  w.traffic.roles = 3;
+  w.traffic.sessions_per_role = 20;
+  return w;
+}
+
+TEST(WorldTest, PrewarmCallsEveryRoleAndSessionFromTheBusiestColo) {
+  WorldConfig w = NamedColos();
+  PrewarmStrategy s;
+  World world(w, nullptr, s);
+  world.Run();
+  ASSERT_FALSE(world.failed()) << world.failure_message();
+  EXPECT_EQ(world.deploy_colo(), 1u);  // iad and ams tie at weight 5: the lower index
+  EXPECT_EQ(s.calls, 3 * 20);
+  EXPECT_EQ(s.prewarmed.size(), 3u * 20);  // every (role, session), once
+  for (uint32_t role = 0; role < 3; ++role) {
+    EXPECT_EQ(world.durable_objects().ObjectColo(CredentialKey{role, 0}), 1u) << role;
+  }
+  // At most kPrewarmCallsPerObject calls per object at a time.
+  EXPECT_EQ(s.max_concurrent, 3 * kPrewarmCallsPerObject);
+}
+
+TEST(WorldTest, PrewarmIsPacedAtThePrewarmRate) {
+  WorldConfig w = NamedColos();
+  w.workers.prewarm_rate = 2;  // role r starts at r / 2 s
+  PrewarmStrategy s;
+  World world(w, nullptr, s);
+  world.Run();
+  ASSERT_FALSE(world.failed()) << world.failure_message();
+  ASSERT_EQ(s.first_call_at.size(), 3u);
+  for (uint32_t role = 0; role < 3; ++role) {
+    // Sent at role x 500 ms; it reaches the object after the platform's small delay.
+    const Duration late = (s.first_call_at[role] - Time()) - Duration::Millis(500) * role;
+    EXPECT_GE(late, Duration()) << role;
+    EXPECT_LT(late, Duration::Millis(50)) << role;
+  }
+  EXPECT_EQ(s.prewarmed.size(), 3u * 20);
+}
+
+TEST(WorldTest, PrewarmCallsFromTheNamedDeployColo) {
+  WorldConfig w = NamedColos();
+  w.workers.deploy_colo = "syd";
+  PrewarmStrategy s;
+  World world(w, nullptr, s);
+  world.Run();
+  ASSERT_FALSE(world.failed()) << world.failure_message();
+  EXPECT_EQ(world.deploy_colo(), 3u);
+  EXPECT_EQ(s.prewarmed.size(), 3u * 20);
+  for (uint32_t role = 0; role < 3; ++role) {
+    EXPECT_EQ(world.durable_objects().ObjectColo(CredentialKey{role, 0}), 3u) << role;
+  }
+}
+
+TEST(WorldTest, UnknownDeployColoFailsTheRun) {
+  WorldConfig w = NamedColos();
+  w.workers.deploy_colo = "lhr";
+  EXPECT_EQ(CheckWorldConfig(w).message(),
+            "world.workers.deploy_colo: unknown colo \"lhr\"; expected the name of a colo of "
+            "world.colos (sin, iad, ams, syd), or null for the busiest colo");
+  DirectStrategy s;
+  World world(w, nullptr, s);
+  world.Run();
+  ASSERT_TRUE(world.failed());
+  EXPECT_EQ(world.failure_message(), std::string(CheckWorldConfig(w).message()));
+}
+
+TEST(WorldTest, TooManyPrewarmKeysFailTheRunOfAPrewarmingStrategy) {
+  WorldConfig w = SmallWorld();
+  w.traffic.roles = 1000;
+  w.traffic.sessions_per_role = 101;  // 101,000 keys > kMaxPrewarmKeys
+  PrewarmStrategy s;
+  World world(w, nullptr, s);
+  world.Run();
+  ASSERT_TRUE(world.failed());
+  EXPECT_EQ(world.failure_message(),
+            "traffic.sessions_per_role: a strategy that prewarms its Durable Objects calls one "
+            "per (role, session): 1000 roles x 101 sessions is too many; expected roles x "
+            "sessions_per_role <= 100000");
+  EXPECT_EQ(s.calls, 0);
+  // A strategy that does not prewarm runs.
+  w.duration = Duration::Minutes(1);
+  DirectStrategy d;
+  World plain(w, nullptr, d);
+  plain.Run();
+  EXPECT_FALSE(plain.failed());
 }
 
 // ---- Failing soft and teardown -------------------------------------------------------------

@@ -6,6 +6,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "strategies/fake_ports.h"
+#include "strategies/kv_strategy.h"
 #include "strategies/l1_strategy.h"
 
 namespace credsim {
@@ -86,6 +87,88 @@ TEST(RevocationFilter, FailsClosedPastTheDisconnectThreshold) {
   Spawn(Poll(&f));
   env.RunAll();
   EXPECT_TRUE(f.Admit(CredentialKey{1, 0}, c));
+}
+
+// Issue 11 item 3: construction is not a successful poll. A filter born while the feed is
+// down has no feed position: it refuses credentials issued before its birth (what an older
+// shared tier holds), admits only credentials issued since, and only until
+// disconnect_threshold after its birth.
+TEST(RevocationFilter, FilterBornDuringAnOutageFailsClosed) {
+  FakeEnv env;
+  const Credentials old_entry = Issued(1, env.Now());
+  env.RunFor(Duration::Minutes(20));
+  env.feed.reachable = false;
+  RevocationFilter f(Enabled(), &env.feed, env.clock);
+  const Time born = env.Now();
+  EXPECT_FALSE(f.has_feed_position());
+  EXPECT_FALSE(f.Admit(CredentialKey{1, 0}, old_entry));  // before any poll
+  Spawn(Poll(&f));
+  env.RunAll();
+  EXPECT_EQ(f.failed_polls(), 1);
+  EXPECT_FALSE(f.has_feed_position());
+  EXPECT_FALSE(f.Admit(CredentialKey{1, 0}, old_entry));
+  const Credentials own_mint = Issued(2, env.Now());
+  EXPECT_TRUE(f.Admit(CredentialKey{1, 0}, own_mint));
+  env.RunUntil(born + Duration::Minutes(5));
+  EXPECT_TRUE(f.Admit(CredentialKey{1, 0}, own_mint));
+  env.RunFor(Duration::Seconds(1));
+  EXPECT_FALSE(f.Admit(CredentialKey{1, 0}, own_mint));  // past the threshold since birth
+  // The feed comes back: the first successful poll gives a position; old entries are judged
+  // by the events like anywhere else.
+  env.feed.reachable = true;
+  Spawn(Poll(&f));
+  env.RunAll();
+  EXPECT_TRUE(f.has_feed_position());
+  EXPECT_TRUE(f.Admit(CredentialKey{1, 0}, old_entry));
+  EXPECT_TRUE(f.Admit(CredentialKey{1, 0}, own_mint));
+}
+
+// A successful first poll makes a new filter like any other: old entries are admitted.
+TEST(RevocationFilter, FirstSuccessfulPollAdmitsOlderEntries) {
+  FakeEnv env;
+  const Credentials old_entry = Issued(1, env.Now());
+  env.RunFor(Duration::Minutes(20));
+  RevocationFilter f(Enabled(), &env.feed, env.clock);
+  EXPECT_FALSE(f.Admit(CredentialKey{1, 0}, old_entry));  // the first poll is in flight
+  Spawn(Poll(&f));
+  env.RunAll();
+  EXPECT_TRUE(f.Admit(CredentialKey{1, 0}, old_entry));
+}
+
+// End to end: an isolate created during a feed outage does not serve the credential another
+// isolate left in KV (it mints its own), although the KV entry is fresh.
+TEST(RevocationFilter, IsolateCreatedDuringAnOutageDoesNotServeSharedCache) {
+  FakeEnv env;
+  nlohmann::json j = {{"revocation", {{"enabled", true}, {"poll_interval", "30s"}}}};
+  JsonReader r(j, "p");
+  auto s = KvStrategy::Create(r);
+  ASSERT_TRUE(s.ok()) << s.status();
+  const CredentialKey key{1, 0};
+  IsolatePorts ports_a = env.Ports(0);
+  auto a = (*s)->NewProvider(ports_a);
+  RequestOutcome first;
+  StartRequest(*a, key, &first, env.clock);
+  env.RunAll();
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first.result.source, Tier::kSts);
+  env.RunFor(Duration::Minutes(2));  // KV propagates
+  env.feed.reachable = false;
+  env.RunFor(Duration::Minutes(1));
+  IsolatePorts ports_b = env.Ports(0);
+  auto b = (*s)->NewProvider(ports_b);
+  RequestOutcome second;
+  StartRequest(*b, key, &second, env.clock);
+  env.RunAll();
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second.result.source, Tier::kSts);  // the old code served kKv
+  EXPECT_NE(second.result.credentials.id, first.result.credentials.id);
+  EXPECT_EQ(env.sts.calls, 2);
+  // Its own mint is served from its L1 while within the threshold of its birth.
+  RequestOutcome third;
+  StartRequest(*b, key, &third, env.clock);
+  env.RunAll();
+  EXPECT_EQ(third.result.source, Tier::kL1);
+  EXPECT_EQ(env.sts.calls, 2);
 }
 
 TEST(RevocationFilter, ParsesOptions) {

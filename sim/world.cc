@@ -2,11 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
-
-#include "absl/container/flat_hash_set.h"
 #include <exception>
 #include <stdexcept>
 
+#include "absl/container/flat_hash_set.h"
 #include "sim/colo_cache_sim.h"
 #include "sim/durable_object_sim.h"
 #include "sim/kv_sim.h"
@@ -254,8 +253,8 @@ const RunMetrics& World::Run() {
   }
   if (strategy_.prewarm_durable_objects()) {
     // The deployment calls every (role, session) the traffic can produce from the deploy
-    // colo at t = 0 (before any arrival), so first-caller placement puts the objects there.
-    // Roles are paced at workers.prewarm_rate (role r starts at r / rate).
+    // colo. Every object is placed there at t = 0, before any arrival (first-caller
+    // placement); the calls are paced at workers.prewarm_rate (role r starts at r / rate).
     DurableObjectNamespace& ns = *colo_state_[deploy_colo_]->durable_objects;
     const int64_t chains = std::min(sessions, kPrewarmCallsPerObject);
     for (int64_t r = 0; r < roles; ++r) {

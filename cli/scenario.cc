@@ -181,7 +181,6 @@ absl::StatusOr<Scenario> ParseScenario(const nlohmann::json& j, const std::strin
         w.durable_objects.location_colo, colos - 1));
   }
   if (absl::Status s = CheckWorldConfig(w); !s.ok()) return s;
-  if (absl::Status s = ValidateBurstColos(w.traffic, ColoSet(w.colos)); !s.ok()) return s;
   for (size_t i = 0; i < w.traffic.failovers.size(); ++i) {
     const auto& f = w.traffic.failovers[i];
     for (auto [field, v] : {std::pair{"from", f.from}, std::pair{"to", f.to}}) {

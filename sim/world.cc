@@ -38,25 +38,26 @@ class World::Network final : public ColoNetwork {
   const ColoSet& colos_;
 };
 
-// The STS port of a caller under the steady-state start (WorldConfig::initial_state): when
-// `service` is set, the first successful credential for each key is back-dated
-// (StsService::BackDated), as if this caller had been running before t = 0 and held a
-// credential of random age; later ones, and everything when `service` is null, pass through.
-// The set of keys seen is O(keys this caller asked for); it is only searched on STS calls.
+// The STS port of a caller that stands for one running before t = 0 under the steady-state
+// start (WorldConfig::initial_state): the first successful credential for each key is
+// back-dated (StsService::BackDated), as if the caller had held a credential of random age;
+// later ones pass through. Only such callers get one; every other caller uses the colo's
+// StsClientSim directly. The set of keys seen is O(keys this caller asked for); it is only
+// searched on STS calls.
 class World::SteadyStartSts final : public StsClient {
  public:
-  SteadyStartSts(StsClientSim& inner, StsService* service) : inner_(inner), service_(service) {}
+  SteadyStartSts(StsClientSim& inner, StsService& service) : inner_(inner), service_(service) {}
   Task<StsResult> AssumeRoleWithWebIdentity(CredentialKey key) override {
     StsResult r = co_await inner_.AssumeRoleWithWebIdentity(key);
-    if (service_ != nullptr && r.ok() && seen_.insert(key.packed()).second) {
-      r.credentials = service_->BackDated(key, r.credentials);
+    if (r.ok() && seen_.insert(key.packed()).second) {
+      r.credentials = service_.BackDated(key, r.credentials);
     }
     co_return r;
   }
 
  private:
   StsClientSim& inner_;
-  StsService* service_;
+  StsService& service_;
   absl::flat_hash_set<uint64_t> seen_;
 };
 
@@ -64,7 +65,8 @@ struct World::Colo {
   std::unique_ptr<ColoCacheSim> cache;
   std::unique_ptr<KvColoView> kv;
   std::unique_ptr<StsClientSim> sts;
-  std::unique_ptr<SteadyStartSts> object_sts;  // the STS port of the colo's Durable Objects
+  // The STS port of the colo's Durable Objects under a steady start (null: `sts`).
+  std::unique_ptr<SteadyStartSts> object_sts;
   std::vector<bool> server_used;  // a server's first isolate stands for one running at t = 0
   std::unique_ptr<TokenSignerSim> signer;  // CPU-time source of the colo's signatures
   DurableObjectNamespace* durable_objects = nullptr;
@@ -78,10 +80,15 @@ struct World::Isolate {
   Isolate(Colo& c, SimExecutor& executor, IsolateRuntime& runtime, RevocationFeed* feed,
           StsService* backdate)
       : signer(*c.signer),
-        sts(*c.sts, backdate),
-        ports{executor, runtime, signer, sts, *c.cache, *c.kv, *c.durable_objects, feed} {}
+        steady_sts(backdate != nullptr ? std::make_unique<SteadyStartSts>(*c.sts, *backdate)
+                                       : nullptr),
+        ports{executor,   runtime, signer, StsPort(c), *c.cache, *c.kv, *c.durable_objects,
+              feed} {}
+  StsClient& StsPort(Colo& c) {
+    return steady_sts != nullptr ? static_cast<StsClient&>(*steady_sts) : *c.sts;
+  }
   SerialTokenSigner signer;
-  SteadyStartSts sts;
+  std::unique_ptr<SteadyStartSts> steady_sts;  // the first isolate of a server, steady start
   IsolatePorts ports;
   std::unique_ptr<CredentialProvider> provider;  // declared after ports: destroyed first
   uint32_t colo = 0;
@@ -136,8 +143,9 @@ World::World(const WorldConfig& config, std::shared_ptr<const Trace> trace, Stra
                                                config.colos.intra_region_rtt);
     colo->signer = std::make_unique<TokenSignerSim>(config.sts.signing_cpu, executor_, metrics_,
                                                     Rng::ForStream(seed, "signer", c));
-    colo->object_sts = std::make_unique<SteadyStartSts>(
-        *colo->sts, config.initial_state == InitialState::kSteady ? sts_.get() : nullptr);
+    if (config.initial_state == InitialState::kSteady) {
+      colo->object_sts = std::make_unique<SteadyStartSts>(*colo->sts, *sts_);
+    }
     const int servers = colos_.colo(c).servers;
     colo->servers.assign(servers, nullptr);
     colo->server_used.assign(servers, false);
@@ -148,7 +156,10 @@ World::World(const WorldConfig& config, std::shared_ptr<const Trace> trace, Stra
   }
 
   DurableObjectEnv env;
-  env.sts = [this](uint32_t c) -> StsClient& { return *colo_state_[c]->object_sts; };
+  env.sts = [this](uint32_t c) -> StsClient& {
+    Colo& colo = *colo_state_[c];
+    return colo.object_sts != nullptr ? static_cast<StsClient&>(*colo.object_sts) : *colo.sts;
+  };
   // Called once per object (on its first signature): each object gets its own serial signer,
   // as an object is single-threaded.
   env.signer = [this](uint32_t c) -> TokenSigner& {

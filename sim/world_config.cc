@@ -101,7 +101,7 @@ absl::Status CheckPrewarmKeys(int64_t roles, int64_t sessions_per_role) {
 absl::Status CheckWorldConfig(const WorldConfig& w) {
   const ColoSet colos(w.colos);
   if (absl::StatusOr<uint32_t> c = ResolveDeployColo(w, colos); !c.ok()) return c.status();
-  return absl::OkStatus();
+  return ValidateBurstColos(w.traffic, colos);
 }
 
 absl::Status ParseIsolateConfig(JsonReader& r, IsolateConfig* out) {

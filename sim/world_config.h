@@ -142,8 +142,9 @@ absl::StatusOr<uint32_t> ResolveDeployColo(const WorldConfig& w, const ColoSet& 
 // Error unless roles x sessions_per_role <= kMaxPrewarmKeys (message names
 // traffic.sessions_per_role). Only strategies that prewarm Durable Objects need it.
 absl::Status CheckPrewarmKeys(int64_t roles, int64_t sessions_per_role);
-// Cross-field checks of a parsed world that need the materialized colos: deploy_colo names a
-// colo. Call after the whole scenario was parsed.
+// Cross-field checks of a parsed world that need the materialized colos (built once):
+// deploy_colo names a colo, and every traffic.bursts[].colos name is a colo
+// (ValidateBurstColos). Call after the whole scenario was parsed.
 absl::Status CheckWorldConfig(const WorldConfig& w);
 
 absl::Status ParseIsolateConfig(JsonReader& r, IsolateConfig* out);

@@ -4,8 +4,8 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
-#include "sim/event_queue.h"
-#include "sim/time.h"
+#include "sim/engine/event_queue.h"
+#include "sim/engine/time.h"
 
 namespace credsim {
 namespace {

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
-#include "sim/histogram.h"
+#include "sim/engine/histogram.h"
 
 namespace credsim {
 namespace {

@@ -2,7 +2,7 @@
 // long-tail scenario (330 colos, 2,000 roles).
 #include "benchmark/benchmark.h"
 #include "cli/scenario.h"
-#include "sim/world.h"
+#include "sim/world/world.h"
 #include "strategies/registry.h"
 
 namespace credsim {

@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "fmt/format.h"
-#include "strategies/strategy.h"
+#include "strategies/ports/strategy.h"
 
 namespace credsim {
 namespace {

@@ -9,7 +9,7 @@
 
 #include "cli/scenario.h"
 #include "nlohmann/json.hpp"
-#include "sim/run_metrics.h"
+#include "sim/world/run_metrics.h"
 
 namespace credsim {
 

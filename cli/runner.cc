@@ -8,8 +8,8 @@
 
 #include "cli/results.h"
 #include "fmt/format.h"
-#include "sim/world.h"
-#include "strategies/strategy.h"
+#include "sim/world/world.h"
+#include "strategies/ports/strategy.h"
 #include "strategies/registry.h"
 
 namespace credsim {

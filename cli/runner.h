@@ -11,8 +11,8 @@
 #include "absl/status/statusor.h"
 #include "cli/scenario.h"
 #include "nlohmann/json.hpp"
-#include "sim/json_reader.h"
-#include "strategies/strategy.h"
+#include "sim/config/json_reader.h"
+#include "strategies/ports/strategy.h"
 
 namespace credsim {
 

@@ -11,9 +11,9 @@
 
 #include "absl/status/statusor.h"
 #include "nlohmann/json.hpp"
-#include "sim/json_reader.h"
-#include "sim/traffic.h"
-#include "sim/world_config.h"
+#include "sim/config/json_reader.h"
+#include "sim/world/traffic.h"
+#include "sim/world/world_config.h"
 
 namespace credsim {
 

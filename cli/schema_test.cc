@@ -29,11 +29,11 @@
 #include "fmt/ranges.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "sim/colos.h"
-#include "sim/distribution.h"
-#include "sim/json_reader.h"
-#include "sim/sts_sim.h"
-#include "sim/time.h"
+#include "sim/world/colos.h"
+#include "sim/engine/distribution.h"
+#include "sim/config/json_reader.h"
+#include "sim/world/sts_sim.h"
+#include "sim/engine/time.h"
 #include "strategies/registry.h"
 
 namespace credsim {

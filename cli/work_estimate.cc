@@ -3,8 +3,8 @@
 #include <cmath>
 
 #include "fmt/format.h"
-#include "sim/colos.h"
-#include "sim/traffic.h"
+#include "sim/world/colos.h"
+#include "sim/world/traffic.h"
 
 namespace credsim {
 

@@ -9,7 +9,7 @@
 namespace credsim {
 namespace {
 
-// platform.md §8: the current limits page allows cacheTtl down to 30 s.
+// sources.md §P8: the current limits page allows cacheTtl down to 30 s.
 constexpr Duration kMinCacheTtl = Duration::Seconds(30);
 
 std::string_view FallbackName(KvFallback f) {

@@ -1,7 +1,7 @@
 // `do_alarm_kv`: a Durable Object per role refreshes the credentials ahead of expiry from its
 // `alarm()` and writes them to Workers KV; the request path reads L1, then KV, and never calls
-// STS while the refresher is healthy (proxy-semantics.md "Durable Object alarm refresh → KV",
-// an ADR; platform.md §8 "DO alarm proactive refresh → KV").
+// STS while the refresher is healthy (sources.md §S5 "Durable Object alarm refresh → KV",
+// an ADR; sources.md §P8 "DO alarm proactive refresh → KV").
 //
 // JSON params (flat; the L1 keys are those of ParseL1Config):
 //   "variant": "v2", "refresh_lead": "60s", "min_serve": "5s", "claim_timeout": "30s"  (L1)
@@ -30,14 +30,14 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "nlohmann/json.hpp"
-#include "sim/json_reader.h"
-#include "sim/task.h"
-#include "sim/time.h"
+#include "sim/config/json_reader.h"
+#include "sim/engine/task.h"
+#include "sim/engine/time.h"
 #include "strategies/do_singleflight_strategy.h"
 #include "strategies/l1_cache.h"
-#include "strategies/ports.h"
+#include "strategies/ports/ports.h"
 #include "strategies/revocation_filter.h"
-#include "strategies/strategy.h"
+#include "strategies/ports/strategy.h"
 
 namespace credsim {
 
@@ -55,8 +55,8 @@ inline constexpr Duration kMaxAlarmJitter = Duration::Hours(12);
 inline constexpr Duration kMinRefreshGap = Duration::Seconds(1);
 
 struct DoAlarmKvConfig {
-  L1Config l1;  // proxy-semantics.md: v2 is the current L1
-  // proxy-semantics.md (ADR): the object refreshes 10 minutes before expiry. platform.md §8:
+  L1Config l1;  // sources.md §S2: v2 is the current L1
+  // sources.md §S5 (ADR): the object refreshes 10 minutes before expiry. sources.md §P8:
   // the lead must cover STS latency + the ~2 min alarm retry window + KV propagation (60 s).
   Duration alarm_lead = Duration::Minutes(10);  // >= kMinAlarmInterval
   // Assumption: each refresh fires up to this much earlier than E - alarm_lead, by a
@@ -65,10 +65,10 @@ struct DoAlarmKvConfig {
   // the refresh 10-15 min before expiry, inside the half of the lifetime the ADR leaves.
   Duration alarm_jitter = Duration::Minutes(5);  // >= 0
   // Assumption: after a failed refresh the handler re-arms the alarm this far ahead, so the
-  // chain continues after the platform's retries (2+4+...+64 = 126 s, platform.md §9) give
+  // chain continues after the platform's retries (2+4+...+64 = 126 s, sources.md §P9) give
   // up. Longer than that window so the re-armed alarm never fires inside a retry series.
   Duration failure_rearm = Duration::Minutes(3);  // >= kMinAlarmInterval
-  // platform.md §8: KV cacheTtl default 60 s (30 s minimum on the current limits page).
+  // sources.md §P8: KV cacheTtl default 60 s (30 s minimum on the current limits page).
   Duration cache_ttl = Duration::Seconds(60);
   // Assumption: a KV value is used only while it has more than 2 min to live, which covers
   // L1's 60 s refresh lead plus slack for clock skew and AWS-side use.
@@ -76,12 +76,12 @@ struct DoAlarmKvConfig {
   // Assumption: KV entries expire 2 min before the credentials (equal to kv_min_remaining, so
   // KV never returns a value the request path would reject for age).
   Duration kv_expiry_margin = Duration::Minutes(2);
-  // proxy-semantics.md (ADR): "the request path only reads KV and never contacts the
+  // sources.md §S5 (ADR): "the request path only reads KV and never contacts the
   // object"; the ADR rejects refreshing on the request path, so a KV miss fails (503).
   // "do" keeps the hybrid (the object coalesces the fallback fetch), "sts" mints in the
   // isolate.
   KvFallback fallback = KvFallback::kFail;
-  // platform.md §8: pre-populate the key before traffic starts (a cached KV miss can hide a
+  // sources.md §P8: pre-populate the key before traffic starts (a cached KV miss can hide a
   // new key for cacheTtl). The deployment sends op init to the object of every known
   // (role, session); the object accepts an init for any key.
   bool prewarm = true;

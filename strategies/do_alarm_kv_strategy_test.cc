@@ -7,8 +7,8 @@
 
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "sim/json_reader.h"
-#include "strategies/fake_ports.h"
+#include "sim/config/json_reader.h"
+#include "strategies/testing/fake_ports.h"
 
 namespace credsim {
 namespace {

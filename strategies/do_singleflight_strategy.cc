@@ -165,7 +165,7 @@ Task<AuthResult> DoSingleflightProvider::Source::Fetch(CredentialKey key) {
     case ObjectAnswer::Kind::kUnavailable:
       break;
   }
-  ++fallbacks;  // overloaded or platform error: never retried (platform.md §8)
+  ++fallbacks;  // overloaded or platform error: never retried (sources.md §P8)
   if (config_.overload_fallback == DoOverloadFallback::kFail) {
     co_return AuthResult{FailureStatus::kUnavailable, Credentials(), Tier::kNone};
   }

@@ -1,8 +1,8 @@
 // `do_singleflight`: per-isolate L1 in front of one Durable Object per role that coalesces
-// concurrent fetches (proxy-semantics.md "Durable Object single-flight" and "Durable Object as
+// concurrent fetches (sources.md §S5 "Durable Object single-flight" and "Durable Object as
 // a unified cache entry": in-flight and cached are two states of one entry, so a thundering
 // herd costs one STS call). Every L1 miss pays the round trip to the object. Platform overload
-// errors are not retried (platform.md §8); `overload_fallback` decides what the request does.
+// errors are not retried (sources.md §P8); `overload_fallback` decides what the request does.
 //
 // JSON params (flat; the L1 keys are those of ParseL1Config):
 //   "variant": "v2", "refresh_lead": "60s", "min_serve": "5s", "claim_timeout": "30s"  (L1)
@@ -21,13 +21,13 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "nlohmann/json.hpp"
-#include "sim/json_reader.h"
-#include "sim/task.h"
-#include "sim/time.h"
+#include "sim/config/json_reader.h"
+#include "sim/engine/task.h"
+#include "sim/engine/time.h"
 #include "strategies/l1_cache.h"
-#include "strategies/ports.h"
+#include "strategies/ports/ports.h"
 #include "strategies/revocation_filter.h"
-#include "strategies/strategy.h"
+#include "strategies/ports/strategy.h"
 
 namespace credsim {
 
@@ -37,13 +37,13 @@ enum class DoOverloadFallback : uint8_t {
 };
 
 struct DoSingleflightConfig {
-  L1Config l1;  // proxy-semantics.md: v2 is the current L1
+  L1Config l1;  // sources.md §S2: v2 is the current L1
   // The object serves its cached credential while E > now + do_refresh_lead, else it fetches.
-  // Assumption: 5 min, the same margin as the L2 tier of PR #175 (proxy-semantics.md), so a
+  // Assumption: 5 min, the same margin as the L2 tier of PR #175 (sources.md §S4), so a
   // credential handed out always outlives L1's 60 s refresh lead by minutes (it must be larger
   // than L1's refresh_lead, or every L1 renewal would find the object's credential too old).
   Duration do_refresh_lead = Duration::Minutes(5);
-  // platform.md §8: overload errors must not be retried; fall back (e.g. direct STS).
+  // sources.md §P8: overload errors must not be retried; fall back (e.g. direct STS).
   DoOverloadFallback overload_fallback = DoOverloadFallback::kSts;
   RevocationOptions revocation;
 };

@@ -1,4 +1,4 @@
-// `kv`: L1 plus global Workers KV (proxy-semantics.md "Workers KV"; platform.md §8 KV). On an
+// `kv`: L1 plus global Workers KV (sources.md §S5 "Workers KV"; sources.md §P8 KV). On an
 // L1 miss the isolate reads KV (with cacheTtl = `cache_ttl`) and uses the value if it still
 // has the margin (E > now + kv_margin) and the revocation filter admits it (source kKv).
 // Otherwise (not found, too close to expiry, read error) it signs a JWT, calls STS and writes
@@ -28,23 +28,23 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "nlohmann/json.hpp"
-#include "sim/json_reader.h"
-#include "sim/task.h"
+#include "sim/config/json_reader.h"
+#include "sim/engine/task.h"
 #include "strategies/l1_cache.h"
-#include "strategies/ports.h"
+#include "strategies/ports/ports.h"
 #include "strategies/revocation_filter.h"
-#include "strategies/strategy.h"
+#include "strategies/ports/strategy.h"
 
 namespace credsim {
 
 struct KvStrategyConfig {
   L1Config l1;
-  // cacheTtl passed to KV get; platform.md: 60 s default (30 s minimum on the current page).
+  // cacheTtl passed to KV get; sources.md: 60 s default (30 s minimum on the current page).
   Duration cache_ttl = Duration::Seconds(60);
   // Serve a KV value only if E > now + kv_margin; write TTL = E − now − kv_margin.
   // Assumption (see the file comment).
   Duration kv_margin = Duration::Minutes(5);
-  // platform.md: KV expirationTtl must be ≥ 60 s; shorter writes are skipped.
+  // sources.md: KV expirationTtl must be ≥ 60 s; shorter writes are skipped.
   Duration min_expiration_ttl = Duration::Seconds(60);
   RevocationOptions revocation;
 };

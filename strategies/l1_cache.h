@@ -1,6 +1,6 @@
 // L1Cache: the per-isolate credential cache of the real proxy (multistore's CredentialCache in
 // the OnceLock'd OidcCredentialProvider), with its three historical single-flight variants
-// (proxy-semantics.md "L1 (per-isolate) cache"). A miss calls a lower tier given as a
+// (sources.md §S2 "L1 (per-isolate) cache"). A miss calls a lower tier given as a
 // CredentialSource, so the same cache fronts STS (`l1`), the Cache API (`l1_l2`), Workers KV
 // (`kv`) or a Durable Object.
 //
@@ -18,12 +18,12 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "nlohmann/json.hpp"
-#include "sim/json_reader.h"
-#include "sim/task.h"
-#include "sim/time.h"
-#include "strategies/ports.h"
+#include "sim/config/json_reader.h"
+#include "sim/engine/task.h"
+#include "sim/engine/time.h"
+#include "strategies/ports/ports.h"
 #include "strategies/revocation_filter.h"
-#include "strategies/strategy.h"
+#include "strategies/ports/strategy.h"
 
 namespace credsim {
 
@@ -73,15 +73,15 @@ enum class L1V1Wait : uint8_t {
 std::string_view L1V1WaitName(L1V1Wait w);
 
 struct L1Config {
-  L1Variant variant = L1Variant::kV2;  // proxy-semantics.md: v2 is current
+  L1Variant variant = L1Variant::kV2;  // sources.md §S2: v2 is current
   // Serve from L1 while E > now + refresh_lead (v0, v1: the 60 s serve margin; v2:
-  // REFRESH_LEAD). proxy-semantics.md: 60 s.
+  // REFRESH_LEAD). sources.md §S2: 60 s.
   Duration refresh_lead = Duration::Seconds(60);
   // v2 MIN_SERVE: a live claim lets others serve the old credential while E > now + min_serve.
-  // proxy-semantics.md: 5 s.
+  // sources.md §S2: 5 s.
   Duration min_serve = Duration::Seconds(5);
   // v2 CLAIM_TIMEOUT: a claim older than this no longer holds others off.
-  // proxy-semantics.md: 30 s.
+  // sources.md §S2: 30 s.
   Duration claim_timeout = Duration::Seconds(30);
   // v1 only: the lock's shape (see L1V1Wait). Default: multistore v1's own shape, which the
   // conformance suite shows cancelled on Workers (79 of 80 waiters, 500).

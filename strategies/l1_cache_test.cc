@@ -6,7 +6,7 @@
 
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "strategies/fake_ports.h"
+#include "strategies/testing/fake_ports.h"
 
 namespace credsim {
 namespace {

@@ -1,4 +1,4 @@
-// `l1_l2`: L1 plus the per-colo Cache API tier of PR #175 (proxy-semantics.md "L2 per-colo
+// `l1_l2`: L1 plus the per-colo Cache API tier of PR #175 (sources.md §S4 "L2 per-colo
 // Cache API tier"). The L2 sits inside the STS HTTP call, under L1's fetch: on an L1 miss the
 // isolate signs the JWT (even when L2 then hits), matches the colo cache (key per role +
 // session), and on a miss calls STS and awaits the put inline with
@@ -17,12 +17,12 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "nlohmann/json.hpp"
-#include "sim/json_reader.h"
-#include "sim/task.h"
+#include "sim/config/json_reader.h"
+#include "sim/engine/task.h"
 #include "strategies/l1_cache.h"
-#include "strategies/ports.h"
+#include "strategies/ports/ports.h"
 #include "strategies/revocation_filter.h"
-#include "strategies/strategy.h"
+#include "strategies/ports/strategy.h"
 
 namespace credsim {
 

@@ -16,12 +16,12 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "nlohmann/json.hpp"
-#include "sim/json_reader.h"
-#include "sim/task.h"
+#include "sim/config/json_reader.h"
+#include "sim/engine/task.h"
 #include "strategies/l1_cache.h"
-#include "strategies/ports.h"
+#include "strategies/ports/ports.h"
 #include "strategies/revocation_filter.h"
-#include "strategies/strategy.h"
+#include "strategies/ports/strategy.h"
 
 namespace credsim {
 

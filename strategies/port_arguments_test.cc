@@ -6,7 +6,7 @@
 #include <type_traits>
 
 #include "gtest/gtest.h"
-#include "strategies/fake_ports.h"
+#include "strategies/testing/fake_ports.h"
 #include "strategies/l1_strategy.h"
 
 namespace credsim {

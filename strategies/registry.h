@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "sim/json_reader.h"
-#include "strategies/strategy.h"
+#include "sim/config/json_reader.h"
+#include "strategies/ports/strategy.h"
 
 namespace credsim {
 

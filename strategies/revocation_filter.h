@@ -1,4 +1,4 @@
-// Revocation feed option usable with any strategy (Fly.io tkdb pattern, proxy-semantics.md
+// Revocation feed option usable with any strategy (Fly.io tkdb pattern, sources.md §S5
 // "Verification cache with revocation feed"): caches poll the authority's revocation feed every
 // `poll_interval` and drop revoked entries; past `disconnect_threshold` without a successful
 // poll they serve nothing cached (fail closed; a new isolate has no successful poll until its
@@ -17,10 +17,10 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "nlohmann/json.hpp"
-#include "sim/json_reader.h"
-#include "sim/task.h"
-#include "sim/time.h"
-#include "strategies/ports.h"
+#include "sim/config/json_reader.h"
+#include "sim/engine/task.h"
+#include "sim/engine/time.h"
+#include "strategies/ports/ports.h"
 
 namespace credsim {
 

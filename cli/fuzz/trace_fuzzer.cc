@@ -16,7 +16,7 @@
 #include <string_view>
 
 #include "cli/fuzz/fuzz_util.h"
-#include "sim/traffic.h"
+#include "sim/world/traffic.h"
 
 namespace {
 

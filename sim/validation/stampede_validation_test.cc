@@ -89,7 +89,7 @@ TEST(StampedeValidation, DurableObjectSingleflightIsExactlyOneCallPerExpiry) {
 // (cold start 20 ms, so all 80 enter GetCredentials together when it is ready); STS latency
 // is the default lognormal (median 150 ms, p99 1 s), so every fetch is still in flight when
 // the 80 decide.
-// Closed forms (proxy-semantics.md, docs/platform-conformance.md#v1-lock-herd):
+// Closed forms (sources.md §S2, docs/platform-conformance.md#v1-lock-herd):
 //   v1 on Workers (cross-request waits cancelled, per-waiter promise): the first request
 //     takes the lock and fetches; the 79 waiters are cancelled by the runtime at once:
 //     79 x 500 and 1 STS call;

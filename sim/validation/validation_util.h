@@ -30,15 +30,15 @@
 
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "sim/colos.h"
-#include "sim/distribution.h"
-#include "sim/json_reader.h"
-#include "sim/run_metrics.h"
-#include "sim/time.h"
-#include "sim/world.h"
-#include "sim/world_config.h"
+#include "sim/world/colos.h"
+#include "sim/engine/distribution.h"
+#include "sim/config/json_reader.h"
+#include "sim/world/run_metrics.h"
+#include "sim/engine/time.h"
+#include "sim/world/world.h"
+#include "sim/world/world_config.h"
 #include "strategies/registry.h"
-#include "strategies/strategy.h"
+#include "strategies/ports/strategy.h"
 
 namespace credsim::validation {
 

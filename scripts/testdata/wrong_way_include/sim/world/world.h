@@ -1,0 +1,2 @@
+// The world header the bad strategy includes.
+#include "strategies/ports/ports.h"

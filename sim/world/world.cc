@@ -1,0 +1,465 @@
+#include "sim/world/world.h"
+
+#include <algorithm>
+#include <cmath>
+#include <exception>
+#include <stdexcept>
+
+#include "absl/container/flat_hash_set.h"
+#include "sim/world/colo_cache_sim.h"
+#include "sim/world/durable_object_sim.h"
+#include "sim/world/kv_sim.h"
+#include "sim/engine/random.h"
+#include "sim/world/revocation_feed_sim.h"
+#include "sim/world/sts_sim.h"
+#include "sim/world/token_signer_sim.h"
+
+namespace credsim {
+namespace {
+// Requests that arrived before the end may finish for this long after it.
+constexpr Duration kDrain = Duration::Hours(1);
+}  // namespace
+
+class World::Runtime final : public IsolateRuntime {
+ public:
+  explicit Runtime(bool cancelled) : cancelled_(cancelled) {}
+  bool cross_request_waits_cancelled() const override { return cancelled_; }
+
+ private:
+  bool cancelled_;
+};
+
+class World::Network final : public ColoNetwork {
+ public:
+  explicit Network(const ColoSet& colos) : colos_(colos) {}
+  Duration Rtt(uint32_t a, uint32_t b) const override { return colos_.Rtt(a, b); }
+
+ private:
+  const ColoSet& colos_;
+};
+
+// The STS port of a caller that stands for one running before t = 0 under the steady-state
+// start (WorldConfig::initial_state): the first successful credential for each key is
+// back-dated (StsService::BackDated), as if the caller had held a credential of random age;
+// later ones pass through. Only such callers get one; every other caller uses the colo's
+// StsClientSim directly. The set of keys seen is O(keys this caller asked for); it is only
+// searched on STS calls.
+class World::SteadyStartSts final : public StsClient {
+ public:
+  SteadyStartSts(StsClientSim& inner, StsService& service) : inner_(inner), service_(service) {}
+  Task<StsResult> AssumeRoleWithWebIdentity(CredentialKey key) override {
+    StsResult r = co_await inner_.AssumeRoleWithWebIdentity(key);
+    if (r.ok() && seen_.insert(key.packed()).second) {
+      r.credentials = service_.BackDated(key, r.credentials);
+    }
+    co_return r;
+  }
+
+ private:
+  StsClientSim& inner_;
+  StsService& service_;
+  absl::flat_hash_set<uint64_t> seen_;
+};
+
+struct World::Colo {
+  std::unique_ptr<ColoCacheSim> cache;
+  std::unique_ptr<KvColoView> kv;
+  std::unique_ptr<StsClientSim> sts;
+  // The STS port of the colo's Durable Objects under a steady start (null: `sts`).
+  std::unique_ptr<SteadyStartSts> object_sts;
+  std::vector<bool> server_used;  // a server's first isolate stands for one running at t = 0
+  std::unique_ptr<TokenSignerSim> signer;  // CPU-time source of the colo's signatures
+  DurableObjectNamespace* durable_objects = nullptr;
+  std::vector<Isolate*> servers;  // live isolate per server (nullptr: none)
+  std::vector<Rng> server_rng;    // per-server stream: cold starts, idle timeouts, lifetimes
+};
+
+// One isolate: its own single-threaded signer (signatures queue behind each other) and the
+// ports its provider sees, allocated once at the cold start.
+struct World::Isolate {
+  Isolate(Colo& c, SimExecutor& executor, IsolateRuntime& runtime, RevocationFeed* feed,
+          StsService* backdate)
+      : signer(*c.signer),
+        steady_sts(backdate != nullptr ? std::make_unique<SteadyStartSts>(*c.sts, *backdate)
+                                       : nullptr),
+        ports{executor,   runtime, signer, StsPort(c), *c.cache, *c.kv, *c.durable_objects,
+              feed} {}
+  StsClient& StsPort(Colo& c) {
+    return steady_sts != nullptr ? static_cast<StsClient&>(*steady_sts) : *c.sts;
+  }
+  SerialTokenSigner signer;
+  std::unique_ptr<SteadyStartSts> steady_sts;  // the first isolate of a server, steady start
+  IsolatePorts ports;
+  std::unique_ptr<CredentialProvider> provider;  // declared after ports: destroyed first
+  uint32_t colo = 0;
+  uint32_t server = 0;
+  Time ready_at;
+  uint32_t inflight = 0;
+  bool detached = false;
+  TimerId idle_timer;
+  TimerId death_timer;
+};
+
+struct World::RequestSlot {
+  bool active = false;  // between OnArrival and Release
+  bool cancelled = false;
+  bool recorded = false;
+  Time start;
+  Arrival arrival;
+  Isolate* isolate = nullptr;
+  bool cold = false;
+  TimerId edge_timer;
+  RequestSlot* next_free = nullptr;
+};
+
+World::World(const WorldConfig& config, std::shared_ptr<const Trace> trace, Strategy& strategy)
+    : config_(config),
+      trace_(std::move(trace)),
+      strategy_(strategy),
+      executor_(queue_),
+      metrics_(Time() + config.warmup, Time() + config.warmup + config.duration, config.interval),
+      colos_(config.colos, BaseRequestRateForServers(config.traffic,
+                                                     config.warmup + config.duration,
+                                                     trace_.get())) {
+  end_ = Time() + config.warmup + config.duration;
+  const uint64_t seed = config.seed;
+  runtime_ = std::make_unique<Runtime>(config.workers.cross_request_waits_cancelled);
+  network_ = std::make_unique<Network>(colos_);
+  sts_ = std::make_unique<StsService>(config.sts, executor_, metrics_, Rng::ForStream(seed, "sts"));
+  kv_store_ = std::make_unique<KvStore>(config.kv, Rng::ForStream(seed, "kv"), metrics_);
+  feed_ = std::make_unique<RevocationFeedSim>(config.revocation, executor_);
+  authority_ = std::make_unique<RevocationAuthority>(config.revocation);
+
+  ColoCacheConfig cache_config = config.cache_api;
+  if (!config.workers.custom_domain) cache_config.enabled = false;
+  for (uint32_t c = 0; c < colos_.size(); ++c) {
+    auto colo = std::make_unique<Colo>();
+    colo->cache = std::make_unique<ColoCacheSim>(cache_config, Rng::ForStream(seed, "cache", c),
+                                                 executor_, metrics_);
+    colo->kv = std::make_unique<KvColoView>(*kv_store_, c, Rng::ForStream(seed, "kv.colo", c),
+                                            executor_);
+    // The path RTT is used only with sts.network "add_rtt" (beyond the in-region RTT).
+    colo->sts = std::make_unique<StsClientSim>(*sts_, colos_.RttToRegion(c, colos_.sts_region()),
+                                               config.colos.intra_region_rtt);
+    colo->signer = std::make_unique<TokenSignerSim>(config.sts.signing_cpu, executor_, metrics_,
+                                                    Rng::ForStream(seed, "signer", c));
+    if (config.initial_state == InitialState::kSteady) {
+      colo->object_sts = std::make_unique<SteadyStartSts>(*colo->sts, *sts_);
+    }
+    const int servers = colos_.colo(c).servers;
+    colo->servers.assign(servers, nullptr);
+    colo->server_used.assign(servers, false);
+    for (int s = 0; s < servers; ++s) {
+      colo->server_rng.push_back(Rng::ForStream(seed, "isolates", (uint64_t{c} << 20) | s));
+    }
+    colo_state_.push_back(std::move(colo));
+  }
+
+  DurableObjectEnv env;
+  env.sts = [this](uint32_t c) -> StsClient& {
+    Colo& colo = *colo_state_[c];
+    return colo.object_sts != nullptr ? static_cast<StsClient&>(*colo.object_sts) : *colo.sts;
+  };
+  // Called once per object (on its first signature): each object gets its own serial signer,
+  // as an object is single-threaded.
+  env.signer = [this](uint32_t c) -> TokenSigner& {
+    return object_signers_.emplace_back(*colo_state_[c]->signer);
+  };
+  env.kv = [this](uint32_t c) -> KvNamespace& { return *colo_state_[c]->kv; };
+  durable_objects_ = std::make_unique<DurableObjectPlatform>(
+      config.durable_objects, executor_, queue_, *network_, std::move(env),
+      [this](DurableObjectContext& ctx) { return strategy_.NewDurableObject(ctx); },
+      Rng::ForStream(seed, "durable_objects"), metrics_);
+
+  feed_port_ = config.revocation.events.empty() && config.revocation.feed_outages.empty()
+                   ? nullptr
+                   : feed_.get();
+  for (uint32_t c = 0; c < colos_.size(); ++c) {
+    colo_state_[c]->durable_objects = &durable_objects_->Namespace(c);
+  }
+  traffic_ = std::make_unique<TrafficGenerator>(config.traffic, colos_, seed, trace_);
+  if (absl::StatusOr<uint32_t> d = ResolveDeployColo(config, colos_); d.ok()) {
+    deploy_colo_ = *d;
+  } else {
+    config_error_ = std::string(d.status().message());
+  }
+}
+
+World::~World() {
+  // First the coroutine frames still suspended (requests cut off by the drain limit or a
+  // failure, DO calls, alarms, strategy background work): destroying them runs only their
+  // locals' destructors, which may still reach isolates, providers, Durable Object instances
+  // and adapters, so all of those must be alive. Pending events are dropped with them.
+  executor_.Shutdown();
+  // Detached isolates whose requests were cut off: their Serve frames are gone, so settle
+  // the in-flight counts here (each isolate is deleted once).
+  for (RequestSlot& s : slots_) {
+    if (!s.active) continue;
+    s.active = false;
+    Isolate* iso = s.isolate;
+    if (iso->detached && --iso->inflight == 0) delete iso;
+  }
+  // Live isolates are owned here.
+  for (auto& colo : colo_state_) {
+    for (Isolate*& iso : colo->servers) {
+      delete iso;
+      iso = nullptr;
+    }
+  }
+}
+
+size_t World::live_isolates() const {
+  size_t n = 0;
+  for (const auto& colo : colo_state_) {
+    for (const Isolate* iso : colo->servers) n += iso != nullptr;
+  }
+  return n;
+}
+
+namespace {
+
+// One prewarm chain of a role's object: sessions first, first + step, ... < sessions, one call
+// at a time. `stub` is owned by the Durable Object platform, which outlives every coroutine.
+Task<void> PrewarmChain(DurableObjectStub& stub, uint32_t role, int64_t first, int64_t step,
+                        int64_t sessions) {
+  for (int64_t s = first; s < sessions; s += step) {
+    DoRequest req;
+    req.key = CredentialKey{role, static_cast<uint32_t>(s)};
+    req.op = 0;
+    co_await stub.Fetch(req);
+  }
+}
+
+}  // namespace
+
+void World::Fail(const std::string& message) {
+  executor_.OnRootFailure(std::make_exception_ptr(std::invalid_argument(message)));
+}
+
+const RunMetrics& World::Run() {
+  if (!config_error_.empty()) {
+    Fail(config_error_);
+    return metrics_;
+  }
+  // Cold roles (bursts with "role": "cold") are unknown to the deployment: never prewarmed.
+  const int64_t roles = static_cast<int64_t>(traffic_->base_role_count());
+  const int64_t sessions = config_.traffic.sessions_per_role;
+  if (strategy_.prewarm_durable_objects()) {
+    if (absl::Status s = CheckPrewarmKeys(roles, sessions); !s.ok()) {
+      Fail(std::string(s.message()));
+      return metrics_;
+    }
+  }
+  traffic_->Start(queue_, end_, this);
+  // Fleet-wide restarts / deploys.
+  std::vector<Duration> restarts = config_.isolates.restarts;
+  if (config_.isolates.restart_interval) {
+    for (Duration t = *config_.isolates.restart_interval; Time() + t < end_;
+         t += *config_.isolates.restart_interval) {
+      restarts.push_back(t);
+    }
+  }
+  for (Duration t : restarts) {
+    if (Time() + t < end_) queue_.Schedule(Time() + t, [this] { RestartFleet(); });
+  }
+  if (strategy_.prewarm_durable_objects()) {
+    // The deployment calls every (role, session) the traffic can produce from the deploy
+    // colo. Every object is placed there at t = 0, before any arrival (first-caller
+    // placement); the calls are paced at workers.prewarm_rate (role r starts at r / rate).
+    DurableObjectNamespace& ns = *colo_state_[deploy_colo_]->durable_objects;
+    const int64_t chains = std::min(sessions, kPrewarmCallsPerObject);
+    for (int64_t r = 0; r < roles; ++r) {
+      const uint32_t role = static_cast<uint32_t>(r);
+      DurableObjectStub& stub = ns.Get(CredentialKey{role, 0});  // places the object
+      const Time at = Time() + Duration::FromSecondsF(static_cast<double>(r) /
+                                                      config_.workers.prewarm_rate);
+      if (at >= end_) break;
+      queue_.Schedule(at, [this, &stub, role, chains, sessions] {
+        for (int64_t c = 0; c < chains; ++c) {
+          Spawn(executor_, PrewarmChain(stub, role, c, chains, sessions));
+        }
+      });
+    }
+  }
+  queue_.RunUntil(end_);
+  if (executor_.failed()) return metrics_;  // a root failed: the run stopped there
+  // Let requests that arrived before the end finish (they are measured by arrival time);
+  // edge timeouts bound this unless they are disabled.
+  const Time drain_limit = end_ + kDrain;
+  while (in_flight_ > 0 && queue_.now() <= drain_limit && !executor_.failed() &&
+         queue_.Step()) {
+  }
+  if (executor_.failed()) return metrics_;
+  FinishAccounting();
+  return metrics_;
+}
+
+void World::FinishAccounting() {
+  for (auto& colo : colo_state_) {
+    colo->cache->FinishExposure(end_);
+    colo->kv->FinishExposure(end_);
+  }
+  kv_store_->FinishExposure(end_);
+  durable_objects_->FinishRun(end_);
+}
+
+void World::RestartFleet() {
+  for (auto& colo : colo_state_) {
+    for (Isolate* iso : colo->servers) {
+      if (iso) Detach(iso);
+    }
+  }
+  durable_objects_->EvictAll(queue_.now());
+}
+
+World::Isolate* World::IsolateFor(const Arrival& a) {
+  Colo& colo = *colo_state_[a.colo];
+  Isolate*& slot = colo.servers[a.server];
+  const Time now = queue_.now();
+  Rng& rng = colo.server_rng[a.server];
+  // Samples can be arbitrarily large (a wide lognormal, a tiny hazard rate): anything past the
+  // end of the run (drain included) never happens in it, so clamp or skip it there rather
+  // than overflow the clock.
+  const Duration left = (end_ + kDrain + Duration::Hours(1)) - now;
+  if (slot == nullptr) {
+    // Two draws per cold start (start time, death), whatever the configuration.
+    // Steady start: only the first isolate of a server back-dates (see WorldConfig).
+    const bool first = !colo.server_used[a.server];
+    colo.server_used[a.server] = true;
+    auto* iso = new Isolate(colo, executor_, *runtime_, feed_port_,
+                            first && config_.initial_state == InitialState::kSteady ? sts_.get()
+                                                                                   : nullptr);
+    iso->colo = a.colo;
+    iso->server = a.server;
+    iso->ready_at = now + std::min(Duration::FromSecondsF(config_.isolates.cold_start.Sample(rng)), left);
+    std::optional<Duration> life = config_.isolates.max_lifetime;
+    const double u = rng.UniformOpen01();  // always drawn: keeps the stream aligned
+    if (config_.isolates.random_evictions_per_hour > 0) {
+      const Duration random_death =
+          Duration::FromSecondsF(-std::log(u) * 3600 / config_.isolates.random_evictions_per_hour);
+      if (!life || random_death < *life) life = random_death;
+    }
+    iso->provider = strategy_.NewProvider(iso->ports);
+    if (life && *life < left) iso->death_timer = queue_.After(*life, [this, iso] { Detach(iso); });
+    slot = iso;
+    ++isolates_created_;
+    if (metrics_.Measuring(now)) {
+      ++metrics_.cold_starts;
+      metrics_.worker_cpu_ms += config_.isolates.cold_start_cpu.millis();
+    }
+  }
+  Isolate* iso = slot;
+  // Every arrival starts a new idle period with a fresh timeout: one draw per arrival, always
+  // (also with "idle_eviction": null), so the stream stays aligned.
+  const double u_idle = rng.UniformOpen01();
+  queue_.Cancel(iso->idle_timer);
+  if (config_.isolates.evict_when_idle) {
+    const Duration idle = Duration::FromSecondsF(config_.isolates.idle_eviction.Quantile(u_idle));
+    if (idle < left) iso->idle_timer = queue_.After(idle, [this, iso] { Detach(iso); });
+  }
+  return iso;
+}
+
+void World::Detach(Isolate* iso) {
+  if (iso->detached) return;
+  iso->detached = true;
+  queue_.Cancel(iso->idle_timer);
+  queue_.Cancel(iso->death_timer);
+  colo_state_[iso->colo]->servers[iso->server] = nullptr;
+  MaybeDestroy(iso);
+}
+
+void World::MaybeDestroy(Isolate* iso) {
+  if (iso->detached && iso->inflight == 0) delete iso;
+}
+
+void World::OnArrival(const Arrival& a) {
+  RequestSlot* s = free_slots_;
+  if (s) {
+    free_slots_ = s->next_free;
+  } else {
+    s = &slots_.emplace_back();
+  }
+  *s = RequestSlot();
+  s->active = true;
+  s->start = queue_.now();
+  s->arrival = a;
+  s->isolate = IsolateFor(a);
+  ++in_flight_;
+  s->cold = s->isolate->ready_at > s->start;
+  ++s->isolate->inflight;
+  if (config_.workers.edge_timeout > Duration()) {
+    s->edge_timer = queue_.After(config_.workers.edge_timeout, [this, s] { OnEdgeTimeout(s); });
+  }
+  Spawn(executor_, Serve(s), &s->cancelled);
+}
+
+Task<void> World::Serve(RequestSlot* s) {
+  Isolate* iso = s->isolate;
+  int status = 503;
+  Tier tier = Tier::kNone;
+  Time auth_start = queue_.now();
+  try {
+    if (iso->ready_at > queue_.now()) co_await Sleep(executor_, iso->ready_at - queue_.now());
+    auth_start = queue_.now();
+    const CredentialKey key{s->arrival.role, s->arrival.session};
+    AuthResult r = co_await iso->provider->GetCredentials(AuthRequest{key});
+    status = static_cast<int>(r.status);
+    tier = r.source;
+    const Time now = queue_.now();
+    if (status == 200) {
+      if (!r.credentials.valid() || r.credentials.expiration <= now) {
+        status = 403;
+        if (metrics_.Measuring(s->start)) ++metrics_.expired_credential_uses;
+      } else if (authority_->IsRevoked(key.role, r.credentials, now)) {
+        status = 403;
+        if (metrics_.Measuring(s->start)) ++metrics_.revoked_credential_uses;
+        iso->provider->OnCredentialRejected(key, r.credentials);
+      }
+    }
+  } catch (const RuntimeCancelled&) {
+    status = 500;
+    if (metrics_.Measuring(s->start)) ++metrics_.cancelled_by_runtime;
+  } catch (const RequestCancelled&) {
+    status = 503;  // the edge timeout already answered
+  }
+  if (!s->recorded) {
+    queue_.Cancel(s->edge_timer);
+    Record(s, status, tier, queue_.now() - auth_start);
+  }
+  --iso->inflight;
+  MaybeDestroy(iso);
+  Release(s);
+}
+
+void World::OnEdgeTimeout(RequestSlot* s) {
+  s->cancelled = true;
+  if (metrics_.Measuring(s->start)) ++metrics_.edge_timeouts;
+  Record(s, 503, Tier::kNone, config_.workers.edge_timeout);
+}
+
+void World::Record(RequestSlot* s, int status, Tier tier, Duration auth_latency) {
+  s->recorded = true;
+  if (!metrics_.Measuring(s->start)) return;
+  RunMetrics& m = metrics_;
+  ++m.requests;
+  m.request_series.Add(s->start);
+  m.worker_cpu_ms += config_.workers.cpu_per_request.millis();
+  if (s->cold) ++m.cold_requests;
+  m.auth_latency.Record(std::max<int64_t>(0, auth_latency.nanos()));
+  if (status == 200) {
+    ++m.served_from[static_cast<int>(tier)];
+  } else {
+    ++m.errors[RunMetrics::ErrorIndex(status)];
+    m.error_series.Add(s->start);
+  }
+}
+
+void World::Release(RequestSlot* s) {
+  s->active = false;
+  --in_flight_;
+  s->next_free = free_slots_;
+  free_slots_ = s;
+}
+
+}  // namespace credsim

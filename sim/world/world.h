@@ -1,0 +1,146 @@
+// World: one simulation run of one strategy over a WorldConfig.
+//
+// It materializes colos (each with its Cache API, KV view, STS client and the CPU-time source
+// of its JWT signatures as seen from there), the Durable Object platform, the servers that
+// hold at most one live isolate of the Worker each, and the traffic generator; then it drives
+// every arrival through the strategy's per-isolate CredentialProvider and records the outcome.
+//
+// Request path: arrival → server's isolate (created on a cold start; requests arriving while
+// it starts wait for it) → GetCredentials() → the credential is "used": AWS rejects expired
+// (403, counted as expired_credential_uses) and revoked (403) credentials → outcome. A
+// request still waiting after `workers.edge_timeout` is answered 503 and its coroutine
+// chain is cancelled at its next resumption. A RuntimeCancelled from the strategy is a 500.
+// Auth latency is the time spent in GetCredentials (cold-start wait excluded).
+//
+// Isolates: each has its own IsolatePorts (built at the cold start, no per-request
+// allocation) whose signer is a SerialTokenSigner: the isolate is single-threaded, so its
+// concurrent JWT signatures queue behind each other (N at once cost N x the CPU time); the
+// CPU times come from the colo's signer stream. Each Durable Object likewise gets its own
+// serial signer (on its first signature).
+//
+// Isolate lifetimes: a cold start draws the start-up time and the death time (max_lifetime,
+// random_evictions_per_hour) from the server's RNG stream; every arrival then draws a fresh
+// idle timeout from the same stream (one draw per arrival, also when idle eviction is off)
+// and the isolate is evicted if no request arrives within it ("idle_eviction": null: never).
+// Lifetimes therefore depend only on arrivals and per-server streams, so every strategy sees
+// the same cold starts: comparisons are paired. An evicted isolate stops receiving requests
+// at once and is destroyed when its in-flight requests finish (eviction happens after
+// in-flight events resolve).
+//
+// Deployment prewarm (strategies with prewarm_durable_objects()): at t = 0, before any
+// arrival, the world calls op 0 for every (role, session) the traffic can produce (roles x
+// traffic.sessions_per_role, at most kMaxPrewarmKeys) from the deploy colo
+// (workers.deploy_colo, default the busiest colo), so first-caller placement puts every
+// object there. Each object receives at most kPrewarmCallsPerObject of these calls at a time.
+//
+// Configuration errors found here (an unknown workers.deploy_colo, too many prewarm keys)
+// make Run() fail at once: failed() is true and failure_message() names the JSON path.
+//
+// Memory: O(colos × servers + roles + in-flight requests); requests use pooled slots.
+//
+// Failing soft: every coroutine root of the run (requests, Durable Object calls and alarms,
+// strategy background work) is owned by the world's executor. The first exception escaping
+// a root stops the run: Run() returns early and failed()/failure_message() report it (the
+// metrics are then meaningless). The destructor destroys the roots still suspended (pending
+// timers, traffic, Durable Object fetches cut off at the end) before the isolates, the
+// strategy's objects and the adapters they point to, so nothing leaks and nothing resumes.
+//
+// Initial state (WorldConfig::initial_state): kCold starts every cache empty. kSteady lets the
+// first isolate of each server and the Durable Objects of each colo stand for the ones that
+// ran before t = 0: the first credential each obtains for a key comes back-dated by a random
+// age (StsService::BackDated), so renewals are stationary from the start
+// (docs/validation.md#steady-state).
+#ifndef CREDSIM_SIM_WORLD_H_
+#define CREDSIM_SIM_WORLD_H_
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/world/colos.h"
+#include "sim/engine/event_queue.h"
+#include "sim/engine/executor.h"
+#include "sim/world/run_metrics.h"
+#include "sim/world/token_signer_sim.h"
+#include "sim/world/traffic.h"
+#include "sim/world/world_config.h"
+#include "strategies/ports/strategy.h"
+
+namespace credsim {
+
+class World : public ArrivalSink {
+ public:
+  World(const WorldConfig& config, std::shared_ptr<const Trace> trace, Strategy& strategy);
+  ~World() override;
+  World(const World&) = delete;
+  World& operator=(const World&) = delete;
+
+  // Runs the whole scenario (warm-up included) and returns the measurements. If a coroutine
+  // root failed, the run stopped at that event: check failed() before using the metrics.
+  const RunMetrics& Run();
+  bool failed() const { return executor_.failed(); }
+  // what() of the first exception that escaped a coroutine root ("" if none).
+  const std::string& failure_message() const { return executor_.failure_message(); }
+
+  // Introspection for tests.
+  size_t live_isolates() const;
+  uint64_t isolates_created() const { return isolates_created_; }
+  EventQueue& queue() { return queue_; }
+  // The colo the deployment prewarm calls from (index into the ColoSet).
+  uint32_t deploy_colo() const { return deploy_colo_; }
+  const class DurableObjectPlatform& durable_objects() const { return *durable_objects_; }
+  SimExecutor& executor() { return executor_; }
+
+  void OnArrival(const Arrival& a) override;
+
+ private:
+  struct Colo;
+  struct Isolate;
+  struct RequestSlot;
+  class Runtime;
+  class Network;
+  class SteadyStartSts;
+
+  Isolate* IsolateFor(const Arrival& a);
+  void Detach(Isolate* iso);
+  void MaybeDestroy(Isolate* iso);
+  void RestartFleet();
+  Task<void> Serve(RequestSlot* s);
+  void OnEdgeTimeout(RequestSlot* s);
+  void Record(RequestSlot* s, int status, Tier tier, Duration auth_latency);
+  void Release(RequestSlot* s);
+  void FinishAccounting();
+  void Fail(const std::string& message);  // records a failure of the run (before it starts)
+
+  const WorldConfig& config_;
+  std::shared_ptr<const Trace> trace_;
+  Strategy& strategy_;
+  EventQueue queue_;
+  SimExecutor executor_;
+  RunMetrics metrics_;
+  ColoSet colos_;
+  std::unique_ptr<Runtime> runtime_;
+  std::unique_ptr<Network> network_;
+  std::unique_ptr<class StsService> sts_;
+  std::unique_ptr<class KvStore> kv_store_;
+  std::unique_ptr<class RevocationFeedSim> feed_;
+  std::unique_ptr<class RevocationAuthority> authority_;
+  std::vector<std::unique_ptr<Colo>> colo_state_;
+  RevocationFeed* feed_port_ = nullptr;  // what isolates see (null: no revocation feed)
+  // One serial signer per Durable Object (stable addresses; outlives the platform).
+  std::deque<SerialTokenSigner> object_signers_;
+  std::unique_ptr<class DurableObjectPlatform> durable_objects_;
+  std::unique_ptr<TrafficGenerator> traffic_;
+  std::deque<RequestSlot> slots_;
+  RequestSlot* free_slots_ = nullptr;
+  uint64_t isolates_created_ = 0;
+  uint32_t deploy_colo_ = 0;
+  std::string config_error_;  // non-empty: Run() fails at once with this message
+  size_t in_flight_ = 0;
+  Time end_;
+};
+
+}  // namespace credsim
+
+#endif  // CREDSIM_SIM_WORLD_H_

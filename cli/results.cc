@@ -1,26 +1,49 @@
 #include "cli/results.h"
 
 #include <cmath>
+#include <string_view>
 
 #include "fmt/format.h"
+#include "sim/world/run_signals.h"
 #include "strategies/ports/strategy.h"
 
 namespace credsim {
 namespace {
 
-double Ms(int64_t ns) { return static_cast<double>(ns) * 1e-6; }
-double Ratio(double a, double b) { return b > 0 ? a / b : 0.0; }
 // Rounds for stable, readable output (values are deterministic either way).
 double Round(double v, int digits = 6) {
   const double f = std::pow(10.0, digits);
   return std::round(v * f) / f;
 }
 
-nlohmann::json Series(const TimeSeries& s, size_t first, size_t last) {
-  nlohmann::json a = nlohmann::json::array();
-  for (size_t i = first; i < last; ++i) a.push_back(s.at(i));
-  return a;
+// The value at a signal's key in a strategy entry, created (as null) if absent.
+nlohmann::json& Slot(nlohmann::json& entry, std::string_view key) {
+  nlohmann::json* node = &entry;
+  for (size_t from = 0;;) {
+    const size_t dot = key.find('.', from);
+    const std::string part(key.substr(from, dot == std::string_view::npos ? dot : dot - from));
+    node = &(*node)[part];
+    if (dot == std::string_view::npos) return *node;
+    from = dot + 1;
+  }
 }
+
+// The value at a signal's key (null if absent or `j` is not shaped like an entry).
+const nlohmann::json& Find(const nlohmann::json& j, std::string_view key) {
+  static const nlohmann::json kNull;
+  const nlohmann::json* node = &j;
+  for (size_t from = 0;;) {
+    const size_t dot = key.find('.', from);
+    const std::string part(key.substr(from, dot == std::string_view::npos ? dot : dot - from));
+    if (!node->is_object() || !node->contains(part)) return kNull;
+    node = &node->at(part);
+    if (dot == std::string_view::npos) return *node;
+    from = dot + 1;
+  }
+}
+
+// The column name of a series signal in timeseries.csv: the last component of its key.
+std::string_view Column(std::string_view key) { return key.substr(key.rfind('.') + 1); }
 
 }  // namespace
 
@@ -30,101 +53,46 @@ nlohmann::json StrategyResult(const StrategySpec& spec, const nlohmann::json& ap
   r["name"] = spec.name;
   r["kind"] = spec.kind;
   r["params"] = applied_params;
-  r["requests"] = m.requests;
-  r["sts_calls"] = m.sts_calls;
-  r["sts_calls_peak_per_s"] = m.sts_peak.peak();
-  r["sts_throttled"] = m.sts_throttled;
-  r["sts_timeouts"] = m.sts_timeouts;
-  r["sts_errors"] = m.sts_errors;
-  r["jwt_signatures"] = m.jwt_signatures;
-  uint64_t failed = 0;
-  for (uint64_t e : m.errors) failed += e;
-  r["errors"] = {{"403", m.errors[RunMetrics::ErrorIndex(403)]},
-                 {"500", m.errors[RunMetrics::ErrorIndex(500)]},
-                 {"502", m.errors[RunMetrics::ErrorIndex(502)]},
-                 {"503", m.errors[RunMetrics::ErrorIndex(503)]},
-                 {"total", failed}};
-  r["error_ratio"] = Round(Ratio(failed, m.requests), 9);
-  const Histogram& h = m.auth_latency;
-  if (h.count() > 0) {
-    r["auth_latency_ms"] = {{"p50", Round(Ms(h.Percentile(0.5)))},
-                            {"p90", Round(Ms(h.Percentile(0.9)))},
-                            {"p99", Round(Ms(h.Percentile(0.99)))},
-                            {"p999", Round(Ms(h.Percentile(0.999)))},
-                            {"max", Round(Ms(h.max()))},
-                            {"mean", Round(h.mean() * 1e-6)}};
-  } else {
-    r["auth_latency_ms"] = {{"p50", 0}, {"p90", 0}, {"p99", 0}, {"p999", 0}, {"max", 0}, {"mean", 0}};
-  }
-  nlohmann::json cdf = nlohmann::json::array();
-  for (const auto& [v, f] : h.Cdf(200)) cdf.push_back({Round(Ms(v)), Round(f, 9)});
-  r["auth_latency_cdf_ms"] = cdf;
-
-  nlohmann::json served;
-  for (int t = 0; t < kTierCount; ++t) {
-    served[std::string(TierName(static_cast<Tier>(t)))] = m.served_from[t];
-  }
-  r["served_by"] = served;
-  const auto tier = [&m](Tier t) { return static_cast<double>(m.served_from[static_cast<int>(t)]); };
-  r["hit_ratio"] = {
-      {"l1", Round(Ratio(tier(Tier::kL1), m.requests))},
-      {"l2", Round(Ratio(m.cache_hits, m.cache_matches))},
-      {"kv", Round(Ratio(m.kv_read_hits, m.kv_reads))},
-      {"do", Round(Ratio(tier(Tier::kDurableObject), m.requests - tier(Tier::kL1)))},
-  };
-  r["cold_starts"] = m.cold_starts;
-  r["warm_request_ratio"] = Round(1.0 - Ratio(m.cold_requests, m.requests), 9);
-  r["expired_credential_uses"] = m.expired_credential_uses;
-  r["revoked_credential_uses"] = m.revoked_credential_uses;
-  r["cancelled_by_runtime"] = m.cancelled_by_runtime;
-  r["edge_timeouts"] = m.edge_timeouts;
-
-  const PricingConfig& p = world.pricing;
-  const double kv_reads = m.kv_reads * p.kv_read_per_million * 1e-6;
-  // Accepted writes only: no source bills a write rejected with 429 (counted, not billed).
-  const double kv_writes = m.kv_writes * p.kv_write_per_million * 1e-6;
-  const double do_requests = m.do_requests * p.do_request_per_million * 1e-6;
-  const double do_duration = m.do_active_seconds * p.do_memory_gb * p.do_gb_s_per_million * 1e-6;
-  const double do_storage = m.do_storage_writes * p.do_row_write_per_million * 1e-6;
-  const double workers_requests = m.requests * p.workers_request_per_million * 1e-6;
-  const double workers_cpu = m.worker_cpu_ms * p.workers_cpu_ms_per_million * 1e-6;
-  r["cost_usd"] = {{"kv_reads", Round(kv_reads, 9)},
-                   {"kv_writes", Round(kv_writes, 9)},
-                   {"do_requests", Round(do_requests, 9)},
-                   {"do_duration", Round(do_duration, 9)},
-                   {"do_storage", Round(do_storage, 9)},
-                   {"workers_requests", Round(workers_requests, 9)},
-                   {"workers_cpu", Round(workers_cpu, 9)},
-                   {"total", Round(kv_reads + kv_writes + do_requests + do_duration + do_storage +
-                                       workers_requests + workers_cpu,
-                                   9)}};
-  r["exposure"] = {{"credential_seconds_at_rest", Round(m.credential_seconds_at_rest, 3)},
-                   {"places", m.places_holding_credentials}};
-  r["cache_api"] = {{"matches", m.cache_matches}, {"hits", m.cache_hits}, {"puts", m.cache_puts}};
-  r["kv"] = {{"reads", m.kv_reads},
-             {"read_hits", m.kv_read_hits},
-             {"stale_reads", m.kv_stale_reads},
-             {"writes", m.kv_writes},
-             {"writes_rate_limited", m.kv_writes_rate_limited}};
-  r["durable_objects"] = {{"requests", m.do_requests},
-                          {"overloaded", m.do_overloaded},
-                          {"alarm_invocations", m.do_alarm_invocations},
-                          {"alarm_failures", m.do_alarm_failures},
-                          {"storage_reads", m.do_storage_reads},
-                          {"storage_writes", m.do_storage_writes},
-                          {"evictions", m.do_evictions},
-                          {"active_seconds", Round(m.do_active_seconds, 3)}};
-  r["worker_cpu_ms"] = Round(m.worker_cpu_ms, 3);
-
+  // The buckets of the measurement window.
   const Duration interval = world.interval;
   const size_t first = static_cast<size_t>(m.measure_from.since_start() / interval);
-  const size_t last = static_cast<size_t>((m.measure_to.since_start() + interval - Duration::Nanos(1)) / interval);
-  nlohmann::json t = nlohmann::json::array();
-  for (size_t i = first; i < last; ++i) t.push_back(Round((interval * static_cast<int64_t>(i)).seconds(), 3));
-  r["timeseries"] = {{"t_s", t},
-                     {"requests", Series(m.request_series, first, last)},
-                     {"sts_calls", Series(m.sts_series, first, last)},
-                     {"errors", Series(m.error_series, first, last)}};
+  const size_t last = static_cast<size_t>(
+      (m.measure_to.since_start() + interval - Duration::Nanos(1)) / interval);
+  const SignalInputs in{m, world.pricing};
+  for (const RunSignal& signal : RunSignals()) {
+    nlohmann::json& out = Slot(r, signal.key);
+    switch (signal.kind) {
+      case SignalKind::kCounter:
+      case SignalKind::kGauge:
+      case SignalKind::kDerived: {
+        const SignalValue v = signal.scalar(in);
+        if (v.integer) {
+          out = v.count;
+        } else {
+          out = Round(v.real, signal.digits);
+        }
+        break;
+      }
+      case SignalKind::kHistogram: {
+        out = nlohmann::json::array();
+        for (const auto& [v, f] : (m.*signal.histogram).Cdf(kCdfPoints)) {
+          out.push_back({Round(static_cast<double>(v) * signal.scale, signal.digits), Round(f, 9)});
+        }
+        break;
+      }
+      case SignalKind::kSeries: {
+        out = nlohmann::json::array();
+        for (size_t i = first; i < last; ++i) {
+          if (signal.series == nullptr) {
+            out.push_back(Round((interval * static_cast<int64_t>(i)).seconds(), signal.digits));
+          } else {
+            out.push_back((m.*signal.series).at(i));
+          }
+        }
+        break;
+      }
+    }
+  }
   return r;
 }
 
@@ -264,15 +232,28 @@ std::string SummaryMarkdown(const nlohmann::json& results) {
 }
 
 std::string TimeseriesCsv(const nlohmann::json& results) {
-  std::string out = "scenario,strategy,t_s,requests,sts_calls,errors\n";
+  std::vector<std::string_view> series;  // the series signals: timeseries.* keys
+  std::string out = "scenario,strategy";
+  for (const RunSignal& signal : RunSignals()) {
+    if (signal.kind != SignalKind::kSeries) continue;
+    series.push_back(signal.key);
+    out += ',';
+    out += Column(signal.key);
+  }
+  out += '\n';
   const std::string scenario = At(results, "scenario").get<std::string>();
   for (const nlohmann::json& s : At(results, "strategies")) {
-    const nlohmann::json& ts = At(s, "timeseries");
-    const nlohmann::json& t = At(ts, "t_s");
-    for (size_t i = 0; i < t.size(); ++i) {
-      out += fmt::format("{},{},{},{},{},{}\n", scenario, At(s, "name").get<std::string>(),
-                         t[i].dump(), At(ts, "requests")[i].dump(), At(ts, "sts_calls")[i].dump(),
-                         At(ts, "errors")[i].dump());
+    const std::string name = At(s, "name").get<std::string>();
+    const size_t rows = Find(s, series.front()).size();
+    for (size_t i = 0; i < rows; ++i) {
+      out += scenario;
+      out += ',';
+      out += name;
+      for (std::string_view key : series) {
+        out += ',';
+        out += Find(s, key)[i].dump();
+      }
+      out += '\n';
     }
   }
   return out;

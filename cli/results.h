@@ -1,6 +1,8 @@
 // Results: turns the measurements of a run into results.json, and results.json into the
 // Markdown comparison table and the time-series CSV. The JSON layout is documented in
-// docs/results.md; every value is derived from RunMetrics, nothing is estimated here.
+// docs/results.md; every value is derived from RunMetrics, nothing is estimated here. The
+// metrics of a strategy entry and the CSV's series columns are exactly the signals of
+// RunSignals() (sim/world/run_signals.h), which also generate the docs table.
 #ifndef CREDSIM_CLI_RESULTS_H_
 #define CREDSIM_CLI_RESULTS_H_
 
@@ -15,7 +17,7 @@ namespace credsim {
 
 const char* Version();
 
-// One entry of results.json "strategies".
+// One entry of results.json "strategies": name, kind, params and every RunSignals() value.
 nlohmann::json StrategyResult(const StrategySpec& spec, const nlohmann::json& applied_params,
                               const RunMetrics& m, const WorldConfig& world);
 // Warnings about what a run's window can and cannot show (results.json "warnings", printed
@@ -32,7 +34,8 @@ nlohmann::json ScenarioResult(const Scenario& scenario, std::vector<nlohmann::js
 std::string ComparisonMarkdown(const std::vector<nlohmann::json>& results);
 // summary.md of one results document (title, claim, table, notes).
 std::string SummaryMarkdown(const nlohmann::json& results);
-// Long-format CSV: scenario,strategy,t_s,requests,sts_calls,errors.
+// Long-format CSV: scenario,strategy and one column per series signal (t_s,requests,
+// sts_calls,errors), one row per (strategy, bucket).
 std::string TimeseriesCsv(const nlohmann::json& results);
 
 }  // namespace credsim

@@ -2,8 +2,8 @@
 // the simulated adapters. Only events inside the measurement window [measure_from,
 // measure_to) are counted (the warm-up before measure_from is simulated but not measured).
 // Memory is O(state): counters, fixed-size histograms and per-interval series.
-#ifndef CREDSIM_SIM_RUN_METRICS_H_
-#define CREDSIM_SIM_RUN_METRICS_H_
+#ifndef CREDSIM_SIM_WORLD_RUN_METRICS_H_
+#define CREDSIM_SIM_WORLD_RUN_METRICS_H_
 
 #include <algorithm>
 #include <array>
@@ -98,4 +98,4 @@ struct RunMetrics {
 
 }  // namespace credsim
 
-#endif  // CREDSIM_SIM_RUN_METRICS_H_
+#endif  // CREDSIM_SIM_WORLD_RUN_METRICS_H_

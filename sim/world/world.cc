@@ -118,9 +118,11 @@ World::World(const WorldConfig& config, std::shared_ptr<const Trace> trace, Stra
       strategy_(strategy),
       executor_(queue_),
       metrics_(Time() + config.warmup, Time() + config.warmup + config.duration, config.interval),
+      recorder_(metrics_, config.workers.cpu_per_request, config.isolates.cold_start_cpu),
       colos_(config.colos, BaseRequestRateForServers(config.traffic,
                                                      config.warmup + config.duration,
-                                                     trace_.get())) {
+                                                     trace_.get())),
+      aws_(config.revocation) {
   end_ = Time() + config.warmup + config.duration;
   const uint64_t seed = config.seed;
   runtime_ = std::make_unique<Runtime>(config.workers.cross_request_waits_cancelled);
@@ -128,7 +130,6 @@ World::World(const WorldConfig& config, std::shared_ptr<const Trace> trace, Stra
   sts_ = std::make_unique<StsService>(config.sts, executor_, metrics_, Rng::ForStream(seed, "sts"));
   kv_store_ = std::make_unique<KvStore>(config.kv, Rng::ForStream(seed, "kv"), metrics_);
   feed_ = std::make_unique<RevocationFeedSim>(config.revocation, executor_);
-  authority_ = std::make_unique<RevocationAuthority>(config.revocation);
 
   ColoCacheConfig cache_config = config.cache_api;
   if (!config.workers.custom_domain) cache_config.enabled = false;
@@ -343,10 +344,7 @@ World::Isolate* World::IsolateFor(const Arrival& a) {
     if (life && *life < left) iso->death_timer = queue_.After(*life, [this, iso] { Detach(iso); });
     slot = iso;
     ++isolates_created_;
-    if (metrics_.Measuring(now)) {
-      ++metrics_.cold_starts;
-      metrics_.worker_cpu_ms += config_.isolates.cold_start_cpu.millis();
-    }
+    recorder_.IsolateCreated(now);
   }
   Isolate* iso = slot;
   // Every arrival starts a new idle period with a fresh timeout: one draw per arrival, always
@@ -404,22 +402,12 @@ Task<void> World::Serve(RequestSlot* s) {
     auth_start = queue_.now();
     const CredentialKey key{s->arrival.role, s->arrival.session};
     AuthResult r = co_await iso->provider->GetCredentials(AuthRequest{key});
-    status = static_cast<int>(r.status);
     tier = r.source;
-    const Time now = queue_.now();
-    if (status == 200) {
-      if (!r.credentials.valid() || r.credentials.expiration <= now) {
-        status = 403;
-        if (metrics_.Measuring(s->start)) ++metrics_.expired_credential_uses;
-      } else if (authority_->IsRevoked(key.role, r.credentials, now)) {
-        status = 403;
-        if (metrics_.Measuring(s->start)) ++metrics_.revoked_credential_uses;
-        iso->provider->OnCredentialRejected(key, r.credentials);
-      }
-    }
+    status = r.status == FailureStatus::kOk ? UseCredentials(s, key, r)
+                                            : static_cast<int>(r.status);
   } catch (const RuntimeCancelled&) {
     status = 500;
-    if (metrics_.Measuring(s->start)) ++metrics_.cancelled_by_runtime;
+    recorder_.CancelledByRuntime(s->start);
   } catch (const RequestCancelled&) {
     status = 503;  // the edge timeout already answered
   }
@@ -432,27 +420,24 @@ Task<void> World::Serve(RequestSlot* s) {
   Release(s);
 }
 
+int World::UseCredentials(RequestSlot* s, CredentialKey key, const AuthResult& r) {
+  const AwsVerdict verdict = aws_.Check(key.role, r.credentials, queue_.now());
+  recorder_.CredentialsRejected(s->start, verdict);
+  if (verdict == AwsVerdict::kRevoked) {
+    s->isolate->provider->OnCredentialRejected(key, r.credentials);
+  }
+  return AwsCredentialCheck::StatusOf(verdict);
+}
+
 void World::OnEdgeTimeout(RequestSlot* s) {
   s->cancelled = true;
-  if (metrics_.Measuring(s->start)) ++metrics_.edge_timeouts;
+  recorder_.EdgeTimeout(s->start);
   Record(s, 503, Tier::kNone, config_.workers.edge_timeout);
 }
 
 void World::Record(RequestSlot* s, int status, Tier tier, Duration auth_latency) {
   s->recorded = true;
-  if (!metrics_.Measuring(s->start)) return;
-  RunMetrics& m = metrics_;
-  ++m.requests;
-  m.request_series.Add(s->start);
-  m.worker_cpu_ms += config_.workers.cpu_per_request.millis();
-  if (s->cold) ++m.cold_requests;
-  m.auth_latency.Record(std::max<int64_t>(0, auth_latency.nanos()));
-  if (status == 200) {
-    ++m.served_from[static_cast<int>(tier)];
-  } else {
-    ++m.errors[RunMetrics::ErrorIndex(status)];
-    m.error_series.Add(s->start);
-  }
+  recorder_.Outcome(s->start, s->cold, status, tier, auth_latency);
 }
 
 void World::Release(RequestSlot* s) {

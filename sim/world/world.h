@@ -6,11 +6,14 @@
 // every arrival through the strategy's per-isolate CredentialProvider and records the outcome.
 //
 // Request path: arrival → server's isolate (created on a cold start; requests arriving while
-// it starts wait for it) → GetCredentials() → the credential is "used": AWS rejects expired
-// (403, counted as expired_credential_uses) and revoked (403) credentials → outcome. A
-// request still waiting after `workers.edge_timeout` is answered 503 and its coroutine
-// chain is cancelled at its next resumption. A RuntimeCancelled from the strategy is a 500.
-// Auth latency is the time spent in GetCredentials (cold-start wait excluded).
+// it starts wait for it) → GetCredentials() → the credential is "used": AwsCredentialCheck
+// plays AWS, which rejects expired and revoked credentials (403; a revoked one is also
+// reported to the provider with OnCredentialRejected) → outcome. A request still waiting
+// after `workers.edge_timeout` is answered 503 and its coroutine chain is cancelled at its
+// next resumption. A RuntimeCancelled from the strategy is a 500. Auth latency is the time
+// spent in GetCredentials (cold-start wait excluded). Three pieces, one job each: Serve()
+// runs the request, AwsCredentialCheck decides what AWS answers, and RequestRecorder makes
+// every write of the world's own RunMetrics fields (the adapters write theirs).
 //
 // Isolates: each has its own IsolatePorts (built at the cold start, no per-request
 // allocation) whose signer is a SerialTokenSigner: the isolate is single-threaded, so its
@@ -50,17 +53,19 @@
 // ran before t = 0: the first credential each obtains for a key comes back-dated by a random
 // age (StsService::BackDated), so renewals are stationary from the start
 // (docs/validation.md#steady-state).
-#ifndef CREDSIM_SIM_WORLD_H_
-#define CREDSIM_SIM_WORLD_H_
+#ifndef CREDSIM_SIM_WORLD_WORLD_H_
+#define CREDSIM_SIM_WORLD_WORLD_H_
 
 #include <deque>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "sim/world/colos.h"
 #include "sim/engine/event_queue.h"
 #include "sim/engine/executor.h"
+#include "sim/world/aws_credential_check.h"
+#include "sim/world/colos.h"
+#include "sim/world/request_recorder.h"
 #include "sim/world/run_metrics.h"
 #include "sim/world/token_signer_sim.h"
 #include "sim/world/traffic.h"
@@ -106,7 +111,10 @@ class World : public ArrivalSink {
   void Detach(Isolate* iso);
   void MaybeDestroy(Isolate* iso);
   void RestartFleet();
+  // Runs one request: waits for its isolate, asks the provider, lets AWS check what it got.
   Task<void> Serve(RequestSlot* s);
+  // AWS's answer to a request that obtained credentials (200 or 403), recorded.
+  int UseCredentials(RequestSlot* s, CredentialKey key, const AuthResult& r);
   void OnEdgeTimeout(RequestSlot* s);
   void Record(RequestSlot* s, int status, Tier tier, Duration auth_latency);
   void Release(RequestSlot* s);
@@ -119,13 +127,14 @@ class World : public ArrivalSink {
   EventQueue queue_;
   SimExecutor executor_;
   RunMetrics metrics_;
+  RequestRecorder recorder_;  // writes metrics_ for requests and isolate creations
   ColoSet colos_;
   std::unique_ptr<Runtime> runtime_;
   std::unique_ptr<Network> network_;
   std::unique_ptr<class StsService> sts_;
   std::unique_ptr<class KvStore> kv_store_;
   std::unique_ptr<class RevocationFeedSim> feed_;
-  std::unique_ptr<class RevocationAuthority> authority_;
+  AwsCredentialCheck aws_;
   std::vector<std::unique_ptr<Colo>> colo_state_;
   RevocationFeed* feed_port_ = nullptr;  // what isolates see (null: no revocation feed)
   // One serial signer per Durable Object (stable addresses; outlives the platform).
@@ -143,4 +152,4 @@ class World : public ArrivalSink {
 
 }  // namespace credsim
 
-#endif  // CREDSIM_SIM_WORLD_H_
+#endif  // CREDSIM_SIM_WORLD_WORLD_H_

@@ -164,6 +164,62 @@ TEST(WorldTest, ExpiredCredentialsAreRejected) {
   EXPECT_EQ(m.expired_credential_uses, 0u);  // fresh credentials every time
 }
 
+// A strategy whose isolates keep the first credential forever, until AWS rejects it as revoked
+// (OnCredentialRejected); expired ones are kept too, so AWS sees them.
+class KeepForeverStrategy final : public Strategy {
+ public:
+  std::string_view kind() const override { return "keep"; }
+  nlohmann::json params() const override { return nlohmann::json::object(); }
+  std::unique_ptr<CredentialProvider> NewProvider(IsolatePorts& ports) override {
+    return std::make_unique<Provider>(ports, rejected);
+  }
+  int rejected = 0;
+
+ private:
+  class Provider final : public CredentialProvider {
+   public:
+    Provider(IsolatePorts& p, int& rejected) : p_(p), rejected_(rejected) {}
+    Task<AuthResult> GetCredentials(AuthRequest r) override {
+      if (!held_.valid()) held_ = (co_await p_.sts.AssumeRoleWithWebIdentity(r.key)).credentials;
+      co_return AuthResult{FailureStatus::kOk, held_, Tier::kL1};
+    }
+    void OnCredentialRejected(CredentialKey, const Credentials& c) override {
+      ++rejected_;
+      if (c.id == held_.id) held_ = Credentials{};
+    }
+
+   private:
+    IsolatePorts& p_;
+    int& rejected_;
+    Credentials held_;
+  };
+};
+
+TEST(WorldTest, AwsRejectsRevokedAndExpiredCredentialsWith403) {
+  WorldConfig w = SmallWorld();
+  w.colos.count = 1;
+  w.traffic.rate = 0;
+  w.isolates.evict_when_idle = false;
+  w.sts.credential_duration = Duration::Seconds(900);
+  w.revocation.events.push_back(RevocationEvent{0, Time() + Duration::Seconds(60)});
+  KeepForeverStrategy s;
+  World world(w, nullptr, s);
+  const Arrival a{0, 0, 0, 0};
+  for (int t : {1, 120, 121, 1200}) {
+    world.queue().Schedule(Time() + Duration::Seconds(t), [&world, a] { world.OnArrival(a); });
+  }
+  const RunMetrics& m = world.Run();
+  // t=1: fresh (200); t=120: revoked at 60 (403, dropped); t=121: refetched (200); t=1200:
+  // the refetched credential expired at ~1021 and is kept (403, not reported as revoked).
+  EXPECT_EQ(m.requests, 4u);
+  EXPECT_EQ(m.revoked_credential_uses, 1u);
+  EXPECT_EQ(m.expired_credential_uses, 1u);
+  EXPECT_EQ(m.errors[RunMetrics::ErrorIndex(403)], 2u);
+  EXPECT_EQ(m.served_from[static_cast<int>(Tier::kL1)], 2u);
+  EXPECT_EQ(s.rejected, 1);
+  EXPECT_EQ(m.sts_calls, 2u);
+}
+
 // ---- Idle eviction per idle period (issue 11 item 1) --------------------------------------
 
 // A world with no generated traffic: the test schedules its own arrivals.

@@ -16,6 +16,7 @@
 #include "cli/check.h"
 #include "cli/json_file.h"
 #include "cli/output_files.h"
+#include "cli/param_reference.h"
 #include "cli/results.h"
 #include "cli/runner.h"
 #include "cli/scenario.h"
@@ -39,6 +40,8 @@ Commands:
   compare RESULTS.json...   side-by-side Markdown table of results files
   report RESULTS.json       PNG plots and a Markdown report (matplotlib)
   check RESULTS.json...     compare against a baseline (CI regression gate)
+  schema [--out FILE]       the JSON Schema of scenario files, from the loader's declarations
+  docs [--update FILE]      the field tables of docs/scenarios.md, from the same declarations
 
 Options:
   --help       show help (also: credsim <command> --help)
@@ -316,6 +319,86 @@ int CmdRun(int argc, char** argv) {
   return kOk;
 }
 
+constexpr const char* kSchemaHelp = R"(Usage: credsim schema [--out FILE]
+
+Prints the JSON Schema (draft 2020-12) of scenario files, generated from the parameter
+declarations of the loader (name, type, default, range, meaning, source: one declaration per
+parameter, sim/config/param.h); with --out, writes it to FILE atomically instead.
+scenarios/schema.json is this output (a test keeps it so).
+)";
+
+constexpr const char* kDocsHelp = R"(Usage: credsim docs [--update FILE]
+
+Prints the field reference (one Markdown table of every scenario key) generated from the
+loader's parameter declarations. With --update, regenerates in place every table of FILE
+(docs/scenarios.md) that sits between "<!-- credsim docs: SECTION -->" and
+"<!-- /credsim docs -->"; the rest of FILE is kept as it is.
+)";
+
+// The declarations, or an exit code after reporting why they are unusable.
+std::optional<ParamLog> Declarations() {
+  absl::StatusOr<ParamLog> log = DeclaredParams();
+  if (!log.ok()) {
+    Fail(kFailed, log.status());
+    return std::nullopt;
+  }
+  return *std::move(log);
+}
+
+int CmdSchema(int argc, char** argv) {
+  auto args = ParseArgs(argc, argv, 2, {"out"}, {}, kSchemaHelp);
+  if (!args) return kBadInput;
+  if (!args->positional.empty()) {
+    std::fputs(kSchemaHelp, stderr);
+    return kBadInput;
+  }
+  std::optional<ParamLog> log = Declarations();
+  if (!log) return kFailed;
+  const nlohmann::ordered_json schema = ScenarioSchema(*log);
+  if (schema.contains("x-declaration-errors")) {
+    for (const auto& e : schema["x-declaration-errors"]) {
+      std::fprintf(stderr, "credsim schema: %s\n", e.get<std::string>().c_str());
+    }
+    return kFailed;
+  }
+  const std::string text = schema.dump(2) + "\n";
+  if (std::optional<std::string> out = Opt(*args, "out")) {
+    if (absl::Status s = WriteFileAtomic(*out, text); !s.ok()) return Fail(kFailed, s);
+    return kOk;
+  }
+  std::fputs(text.c_str(), stdout);
+  return kOk;
+}
+
+int CmdDocs(int argc, char** argv) {
+  auto args = ParseArgs(argc, argv, 2, {"update"}, {}, kDocsHelp);
+  if (!args) return kBadInput;
+  if (!args->positional.empty()) {
+    std::fputs(kDocsHelp, stderr);
+    return kBadInput;
+  }
+  std::optional<ParamLog> log = Declarations();
+  if (!log) return kFailed;
+  const std::optional<std::string> file = Opt(*args, "update");
+  if (!file) {
+    std::fputs(FieldReference(*log).c_str(), stdout);
+    return kOk;
+  }
+  std::ifstream in(*file, std::ios::binary);
+  if (!in) {
+    return Fail(kBadInput, absl::InvalidArgumentError(fmt::format("{}: cannot be read", *file)));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  absl::StatusOr<std::string> updated = WithFieldReference(text.str(), *log);
+  if (!updated.ok()) {
+    return Fail(kBadInput, absl::InvalidArgumentError(fmt::format(
+                               "{}: {}", *file, std::string(updated.status().message()))));
+  }
+  if (absl::Status s = WriteFileAtomic(*file, *updated); !s.ok()) return Fail(kFailed, s);
+  return kOk;
+}
+
 int CmdValidate(int argc, char** argv) {
   auto args = ParseArgs(argc, argv, 2, {}, {}, kValidateHelp);
   if (!args) return kBadInput;
@@ -509,11 +592,13 @@ int Main(int argc, char** argv) {
     if (cmd == "compare") return CmdCompare(argc, argv);
     if (cmd == "report") return CmdReport(argc, argv);
     if (cmd == "check") return CmdCheck(argc, argv);
+    if (cmd == "schema") return CmdSchema(argc, argv);
+    if (cmd == "docs") return CmdDocs(argc, argv);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "credsim: internal error: %s\n", e.what());
     return kFailed;
   }
-  std::fprintf(stderr, "credsim: unknown command \"%s\"; expected run, validate, compare, report or check\n%s",
+  std::fprintf(stderr, "credsim: unknown command \"%s\"; expected run, validate, compare, report, check, schema or docs\n%s",
                cmd.c_str(), kMainHelp);
   return kBadInput;
 }

@@ -303,8 +303,7 @@ const BadCase kBadCases[] = {
      R"({"world": {"sts": {"credential_duration": "13h"}}})",
      "world.sts.credential_duration: 13h is out of range; AWS accepts"},
     {"unknown strategy kind", R"({"strategies": ["none", "l3"]})",
-     "strategies[1].kind: \"l3\" is not a strategy; expected one of none, l1, l1_l2, kv, "
-     "do_singleflight, do_alarm_kv"},
+     "strategies[1].kind: \"l3\" is not a strategy; expected one of none, l1, l1_l2, kv, "},
     {"strategy object without kind", R"({"strategies": [{"name": "x"}]})",
      "strategies[0].kind: required; expected one of "},
     {"unknown strategy key", R"({"strategies": [{"kind": "l1", "parms": {}}]})",

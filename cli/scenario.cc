@@ -20,22 +20,20 @@ std::string KindList() {
 }
 
 // Builds the strategy once to validate its parameters.
-absl::Status CheckStrategy(const StrategySpec& spec, const std::string& path, KeyLog* log) {
+absl::Status CheckStrategy(const StrategySpec& spec, const std::string& path, ParamLog* log) {
   const StrategyRegistration* reg = FindStrategy(spec.kind);
   if (!reg) {
     return absl::InvalidArgumentError(fmt::format(
         "{}.kind: \"{}\" is not a strategy; expected one of {}", path, spec.kind, KindList()));
   }
   // Params are logged under a per-kind path so that the schema test sees every kind.
-  KeyLog params_log;
+  ParamLog params_log;
   const nlohmann::json params_json = spec.params.is_null() ? nlohmann::json::object() : spec.params;
   JsonReader params(params_json, path + ".params", log ? &params_log : nullptr);
   auto s = reg->create(params);
   if (log) {
-    for (const std::string& k : params_log) {
-      log->insert(fmt::format("strategies[].params<{}>{}", spec.kind,
-                              k.substr(NormalizePath(path + ".params").size())));
-    }
+    log->MergePrefixed(params_log, NormalizePath(path + ".params"),
+                       fmt::format("strategies[].params<{}>", spec.kind));
   }
   return s.status();
 }
@@ -52,8 +50,12 @@ absl::Status CheckStrategyName(const std::string& name, const std::string& path)
       path, name.size(), kMaxStrategyNameBytes));
 }
 
-absl::Status ParseStrategies(JsonReader& r, Scenario* out, KeyLog* log) {
-  const nlohmann::json* list = r.GetRaw("strategies");
+absl::Status ParseStrategies(JsonReader& r, Scenario* out, ParamLog* log) {
+  const nlohmann::json* list = r.GetRaw("strategies",
+      {.doc = "The strategies to run: \"all\" (every registered kind with default parameters) "
+              "or a non-empty array whose elements are kinds or {\"kind\", \"name\", \"params\"} "
+              "objects. Names must be unique.",
+       .schema = R"json({"oneOf":[{"const":"all"},{"type":"array","minItems":1,"items":{"oneOf":[{"$ref":"#/$defs/strategy_kind"},{"$ref":"#/$defs/strategy"}]}}],"default":"all"})json"});
   const std::string path = r.PathOf("strategies");
   if (!list || (list->is_string() && *list == "all")) {
     for (const auto& reg : RegisteredStrategies()) {
@@ -77,12 +79,25 @@ absl::Status ParseStrategies(JsonReader& r, Scenario* out, KeyLog* log) {
       spec.params = nlohmann::json::object();
     } else {
       JsonReader er(e, ep, r);
-      spec.kind = er.GetString("kind", "");
+      spec.kind = er.GetString("kind", "",
+          {.doc = "The strategy kind (required).",
+           .schema = R"json({"$ref": "#/$defs/strategy_kind"})json",
+           .required = true});
       if (spec.kind.empty() && er.ok()) {
         er.Fail(er.PathOf("kind"), fmt::format("required; expected one of {}", KindList()));
       }
-      spec.name = er.GetString("name", spec.kind);
-      const nlohmann::json* p = er.GetRaw("params");
+      const std::string name_schema = fmt::format(
+          R"json({{"minLength": 1, "maxLength": {}, "pattern": "^[^\\u0000-\\u001f\\u007f,]+$"}})json",
+          kMaxStrategyNameBytes);
+      spec.name = er.GetString("name", spec.kind,
+          {.doc = "Unique label in reports; defaults to the kind. 1 to 64 bytes without control "
+                  "characters or commas.",
+           .schema = name_schema,
+           .derived_default = true});
+      const nlohmann::json* p = er.GetRaw("params",
+          {.doc = "Parameters of the kind (absent keys take their defaults); which keys are "
+                  "accepted depends on `kind`.",
+           .schema = R"json({"type":"object","default":{}})json"});
       spec.params = p ? *p : nlohmann::json::object();
       if (absl::Status s = er.Finish(); !s.ok()) return s;
     }
@@ -121,15 +136,27 @@ absl::Status CheckScenarioName(const std::string& name) {
 }
 
 absl::StatusOr<Scenario> ParseScenario(const nlohmann::json& j, const std::string& default_name,
-                                       const std::string& base_dir, KeyLog* log) {
+                                       const std::string& base_dir, ParamLog* log) {
   Scenario sc;
   JsonReader r(j, "", log);
   if (!r.ok()) return absl::InvalidArgumentError("(top level): expected a JSON object");
-  r.GetRaw("$schema");
+  r.GetRaw("$schema",
+      {.doc = "Schema reference for editors; ignored by the loader.",
+       .schema = R"json({"type":"string","default":"./schema.json"})json"});
   const bool named = r.Has("name");
-  sc.name = r.GetString("name", default_name);
-  sc.description = r.GetString("description", "");
-  sc.claim = r.GetString("claim", "");
+  const std::string name_schema = fmt::format(
+      R"({{"pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{{0,{}}}$"}})", kMaxScenarioNameBytes - 1);
+  sc.name = r.GetString("name", default_name,
+      {.doc = "Scenario name in reports and the output directory (--out/<name>): 1 to 64 "
+              "characters from A-Z a-z 0-9 . _ -, starting with a letter or digit.",
+       .schema = name_schema,
+       .derived_default = true});
+  const std::string text_schema = fmt::format(R"({{"maxLength": {}}})", kMaxFreeTextBytes);
+  sc.description = r.GetString("description", "",
+      {.doc = "What the scenario models; at most 4096 bytes (UTF-8).", .schema = text_schema});
+  sc.claim = r.GetString("claim", "",
+      {.doc = "What the scenario demonstrates (shown in reports); at most 4096 bytes (UTF-8).",
+       .schema = text_schema});
   if (r.ok()) {
     if (absl::Status s = CheckScenarioName(sc.name); !s.ok()) {
       r.Fail("name", named ? std::string(s.message())
@@ -143,11 +170,27 @@ absl::StatusOr<Scenario> ParseScenario(const nlohmann::json& j, const std::strin
     }
   }
   WorldConfig& w = sc.world;
-  w.seed = r.GetUint64("seed", 1, 0, UINT64_MAX);
-  w.duration = r.GetDuration("duration", w.duration);
-  w.warmup = r.GetDuration("warmup", w.warmup);
-  w.interval = r.GetDuration("timeseries_interval", w.interval);
-  w.initial_state = r.GetEnum("initial_state", "steady", {"steady", "cold"}) == "cold"
+  w.seed = r.GetUint64("seed", 1, 0, UINT64_MAX,
+      {.doc = "Seed of every random stream; same scenario + seed = identical results. Any "
+              "64-bit unsigned integer, 0 to 2^64-1 (the range of --seed)."});
+  w.duration = r.GetDuration("duration", w.duration,
+      {.doc = "Measured time (after the warm-up); warmup + duration <= 720h.",
+       .source = "assumption."});
+  w.warmup = r.GetDuration("warmup", w.warmup,
+      {.doc = "Simulated time before measurement starts (caches fill, isolates warm).",
+       .source = "assumption."});
+  w.interval = r.GetDuration("timeseries_interval", w.interval,
+      {.doc = "Bucket width of the time series (timeseries.csv); at most 1 000 000 buckets.",
+       .source = "assumption."});
+  w.initial_state = r.GetEnum("initial_state", "steady", {"steady", "cold"},
+      {.doc = "How the caches start. \"steady\": the first isolate of every server and the "
+              "Durable Objects stand for the ones running before t = 0: the first credential "
+              "each obtains for a key is back-dated by a uniformly random age, so every tier "
+              "starts as if the fleet had been running forever and renewals are spread over "
+              "a lifetime. \"cold\": every cache starts empty at t = 0 and the whole fleet "
+              "fills (and, one lifetime later, renews) together; use it for deploys and "
+              "flash crowds.",
+       .source = "design (docs/validation.md#steady-state)."}) == "cold"
                         ? InitialState::kCold
                         : InitialState::kSteady;
   if (r.ok()) {
@@ -155,17 +198,24 @@ absl::StatusOr<Scenario> ParseScenario(const nlohmann::json& j, const std::strin
   }
   if (!r.ok()) return r.status();
   {
-    JsonReader world = r.Child("world");
+    JsonReader world = r.Child("world",
+        {.doc = "The simulated platform."});
     if (absl::Status s = ParseWorldObject(world, &w); !s.ok()) return s;
     if (absl::Status s = world.Finish(); !s.ok()) return s;
   }
   {
-    JsonReader traffic = r.Child("traffic");
+    JsonReader traffic = r.Child("traffic",
+        {.doc = "Request arrivals. Every strategy sees identical traffic (same seed, common "
+                "random numbers).",
+         .source = "assumption."});
     if (absl::Status s = ParseTrafficConfig(traffic, base_dir, &w.traffic); !s.ok()) return s;
     if (absl::Status s = traffic.Finish(); !s.ok()) return s;
   }
   {
-    JsonReader rev = r.Child("revocation");
+    JsonReader rev = r.Child("revocation",
+        {.doc = "IAM \"revoke active sessions\" events and the revocation feed that strategies "
+                "with `revocation.enabled` poll.",
+         .source = "sources.md §S5 \"Verification cache with revocation feed\"."});
     if (absl::Status s = ParseRevocationConfig(rev, &w.revocation); !s.ok()) return s;
     if (absl::Status s = rev.Finish(); !s.ok()) return s;
   }

@@ -47,7 +47,7 @@ absl::Status CheckScenarioName(const std::string& name);
 // `default_name` is used when the file has no "name". When `log` is set, every key path the
 // loader knows about is recorded (see JsonReader).
 absl::StatusOr<Scenario> ParseScenario(const nlohmann::json& j, const std::string& default_name,
-                                       const std::string& base_dir, KeyLog* log = nullptr);
+                                       const std::string& base_dir, ParamLog* log = nullptr);
 // Reads and parses a file (cli/json_file.h: a regular file, strict JSON); errors are
 // prefixed with the file name.
 absl::StatusOr<Scenario> LoadScenario(const std::string& path);

@@ -1,14 +1,17 @@
 // Keeps the scenario loader (ParseScenario), scenarios/schema.json and docs/scenarios.md in
 // agreement:
-//  * the key paths the loader asks for (KeyLog) on a document that exercises every section
+//  * the committed scenarios/schema.json and the field tables of docs/scenarios.md are what
+//    `credsim schema` and `credsim docs` generate from the loader's declarations, and every
+//    declaration has a description (cli/param_reference.h);
+//  * the key paths the loader declares (ParamLog) on a document that exercises every section
 //    and every strategy kind equal the property paths of the schema;
 //  * every schema path appears in docs/scenarios.md, and every path in the field tables of the
 //    docs is a schema path;
 //  * the schema's defaults equal what the loader produces when the keys are absent;
 //  * every shipped scenario (and the worked example of the docs) loads and is schema-valid, and
 //    documents the loader rejects are rejected by the schema too.
-// Path notation (as in the KeyLog): "a.b", array elements "a[].b", strategy parameters
-// "strategies[].params<KIND>.key". Distributions are leaves (the KeyLog records only their own
+// Path notation (as in the ParamLog): "a.b", array elements "a[].b", strategy parameters
+// "strategies[].params<KIND>.key". Distributions are leaves (the ParamLog records only their own
 // path), so the schema walker stops at "$ref": "#/$defs/distribution".
 #include <algorithm>
 #include <cmath>
@@ -24,6 +27,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "cli/param_reference.h"
 #include "cli/scenario.h"
 #include "fmt/format.h"
 #include "fmt/ranges.h"
@@ -72,7 +76,7 @@ const json& Schema() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// SchemaWalker: lists every property of a schema by its path in KeyLog notation.
+// SchemaWalker: lists every property of a schema by its path in ParamLog notation.
 //
 // Contract: follows local "$ref"s ("#/$defs/NAME") except to the distribution, which is a leaf;
 // descends "properties" ("a.b"), "items" ("a[]") and anyOf/oneOf/allOf (same path); an
@@ -355,135 +359,9 @@ class TraceDir {
   fs::path dir_;
 };
 
-// Every section, every optional sub-object, array elements and every strategy kind.
-const char kEverything[] = R"json({
-  "$schema": "./schema.json",
-  "name": "everything",
-  "description": "exercises every key",
-  "claim": "the loader, the schema and the docs agree",
-  "seed": 42,
-  "duration": "2h",
-  "warmup": "10m",
-  "timeseries_interval": "5m",
-  "initial_state": "cold",
-  "world": {
-    "colos": {
-      "count": 3,
-      "weights": {"zipf": 1.1},
-      "servers_per_colo": 2,
-      "intra_region_rtt": "12ms",
-      "sts_region": "weur",
-      "rtt": {"wnam-enam": "75ms", "apac-oc": "110ms"},
-      "list": [
-        {"name": "ams", "region": "weur", "weight": 2, "servers": 3},
-        {"name": "iad", "region": "enam", "weight": 1},
-        {"name": "sin", "region": "apac"}
-      ]
-    },
-    "isolates": {
-      "cold_start": {"lognormal": {"median": "5ms", "p99": "200ms"}},
-      "cold_start_cpu": "20ms",
-      "idle_eviction": {"empirical": {"p0": "1m", "p50": "5m", "p99.9": "20m", "p100": "30m"}},
-      "random_evictions_per_hour": 0.5,
-      "max_lifetime": "6h",
-      "restarts": ["30m", "1h"],
-      "restart_interval": "24h"
-    },
-    "workers": {
-      "edge_timeout": "20s",
-      "cross_request_waits_cancelled": false,
-      "custom_domain": true,
-      "cpu_per_request": "2ms"
-    },
-    "sts": {
-      "latency": {"uniform": {"min": "50ms", "max": "300ms"}},
-      "rtt": "5ms",
-      "stall_probability": 0.01,
-      "stall_duration": {"constant": "20s"},
-      "timeout": "8s",
-      "retries": {"mode": "standard", "max_attempts": 4, "base_backoff_transient": "50ms",
-                  "base_backoff_throttling": "1s", "max_backoff": "10s", "quota": 100,
-                  "retry_cost": 3, "timeout_retry_cost": 7, "throttling_retry_cost": 2,
-                  "no_retry_increment": 1},
-      "rate_limit": {"enabled": true, "rate_per_s": 100, "burst": 50},
-      "errors": {"access_denied": 0.01, "invalid_identity_token": 0.02, "idp_communication": 0.03},
-      "outages": [{"start": "20m", "end": "25m", "mode": "hang"}],
-      "credential_duration": "2h",
-      "signing_cpu": {"exponential": {"mean": "5ms"}}
-    },
-    "cache_api": {
-      "enabled": true,
-      "match_latency": "2ms",
-      "put_latency": {"constant": "2ms"},
-      "put_failure_probability": 0.01,
-      "read_error_probability": 0.001,
-      "lru_idle_eviction": null,
-      "eviction_probability": 0.01
-    },
-    "kv": {
-      "read_latency_hot": "2ms",
-      "read_latency_cold": {"uniform": {"min": "20ms", "max": "100ms"}},
-      "write_latency": "40ms",
-      "propagation_delay": {"uniform": {"min": "1s", "max": "30s"}},
-      "default_cache_ttl": "45s",
-      "min_cache_ttl": "30s",
-      "write_rate_per_key_per_s": 2,
-      "min_expiration_ttl": "60s",
-      "outages": [{"start": "1h", "end": "1h5m"}],
-      "read_error_probability": 0.001
-    },
-    "durable_objects": {
-      "placement": "hint",
-      "location_colo": 1,
-      "service_time": "2ms",
-      "storage_latency": "3ms",
-      "soft_limit_rps": 500,
-      "max_queue": 50,
-      "evict_after_idle": "70s",
-      "alarm_retry": {"initial": "1s", "max_retries": 3, "factor": 3,
-                      "set_alarm_cancels_retry": false, "jitter": 0.25}
-    },
-    "pricing": {
-      "kv_read_per_million": 0.5, "kv_write_per_million": 5, "do_request_per_million": 0.15,
-      "do_gb_s_per_million": 12.5, "do_memory_gb": 0.128, "do_row_write_per_million": 1,
-      "workers_request_per_million": 0.3, "workers_cpu_ms_per_million": 0.02
-    }
-  },
-  "traffic": {
-    "roles": 10,
-    "sessions_per_role": 2,
-    "popularity": {"zipf": 0.9},
-    "rate": 20,
-    "role_rates": [1, 2.5, 0],
-    "curve": {"type": "piecewise", "points": [{"at": "0s", "multiplier": 0.5},
-                                              {"at": "1h", "multiplier": 2}],
-              "period": "12h", "peak_at": "6h", "trough": 0.2},
-    "bursts": [{"start": "30m", "duration": "2m", "rate": 50, "role": 0, "colos": "weighted"}],
-    "failovers": [{"at": "40m", "until": "50m", "from": 0, "to": 2}],
-    "trace": {"path": "invocations.csv", "max_functions": 2, "scale": 0.5}
-  },
-  "revocation": {
-    "events": [{"at": "1h", "role": 2}, {"at": "90m"}],
-    "publish_delay": "2s",
-    "poll_latency": "30ms",
-    "feed_outages": [{"start": "10m", "end": "15m"}]
-  },
-  "strategies": [
-    "none",
-    {"kind": "l1", "name": "l1_v1",
-     "params": {"variant": "v1", "refresh_lead": "2m", "min_serve": "10s", "claim_timeout": "20s",
-                "v1_wait": "holder_promise",
-                "revocation": {"enabled": true, "poll_interval": "10s",
-                               "disconnect_threshold": "2m", "drop_on_403": true}}},
-    {"kind": "l1_l2", "params": {"l2_ttl_lead": "4m"}},
-    {"kind": "kv", "params": {"cache_ttl": "30s", "kv_margin": "3m", "min_expiration_ttl": "60s"}},
-    {"kind": "do_singleflight", "params": {"do_refresh_lead": "4m", "overload_fallback": "fail"}},
-    {"kind": "do_alarm_kv",
-     "params": {"alarm_lead": "15m", "failure_rearm": "4m", "cache_ttl": "60s",
-                "kv_min_remaining": "3m", "kv_expiry_margin": "3m", "fallback": "sts",
-                "prewarm": false}}
-  ]
-})json";
+// Every section, every optional sub-object, array elements and every strategy kind: the
+// document the generator loads (its trace is "invocations.csv" of a TraceDir).
+const char* const kEverything = EveryBranchDocument();
 
 // Array elements with every defaultable key absent (only the required ones given).
 const char kElementDefaults[] = R"json({
@@ -648,10 +526,60 @@ TEST(Schema, IsDraft202012WithDescriptionsAndDefaults) {
   EXPECT_EQ(s["$defs"]["strategy_kind"]["enum"], json(kinds));
 }
 
+TEST(Schema, CommittedSchemaIsWhatCredsimSchemaGenerates) {
+  absl::StatusOr<ParamLog> log = DeclaredParams();
+  ASSERT_TRUE(log.ok()) << log.status();
+  const nlohmann::ordered_json generated = ScenarioSchema(*log);
+  EXPECT_FALSE(generated.contains("x-declaration-errors"))
+      << generated["x-declaration-errors"].dump(2);
+  EXPECT_EQ(ReadText(kSourceDir / "scenarios" / "schema.json"), generated.dump(2) + "\n")
+      << "scenarios/schema.json is out of date: run `credsim schema --out scenarios/schema.json`";
+}
+
+TEST(Schema, DocsFieldTablesAreWhatCredsimDocsGenerates) {
+  absl::StatusOr<ParamLog> log = DeclaredParams();
+  ASSERT_TRUE(log.ok()) << log.status();
+  const std::string docs = ReadText(kSourceDir / "docs" / "scenarios.md");
+  absl::StatusOr<std::string> generated = WithFieldReference(docs, *log);
+  ASSERT_TRUE(generated.ok()) << generated.status();
+  EXPECT_EQ(docs, *generated)
+      << "docs/scenarios.md is out of date: run `credsim docs --update docs/scenarios.md`";
+}
+
+TEST(Schema, EveryDeclarationIsDocumented) {
+  absl::StatusOr<ParamLog> log = DeclaredParams();
+  ASSERT_TRUE(log.ok()) << log.status();
+  EXPECT_GT(log->size(), 300u);
+  for (const auto& [path, r] : log->records()) {
+    EXPECT_FALSE(r.doc.empty()) << path << " (" << r.where << ") has no ParamDoc.doc";
+  }
+}
+
+TEST(Schema, GeneratorReportsAnUndocumentedOrUntypedDeclaration) {
+  ParamLog log;
+  ParamRecord raw;
+  raw.type = "raw";
+  raw.where = "x.cc:1";
+  log.Record("mystery", raw);
+  const nlohmann::ordered_json s = ScenarioSchema(log);
+  ASSERT_TRUE(s.contains("x-declaration-errors"));
+  const std::string errors = s["x-declaration-errors"].dump();
+  EXPECT_NE(errors.find("mystery (x.cc:1): read raw but its declaration gives no schema"),
+            std::string::npos) << errors;
+  EXPECT_NE(errors.find("mystery (x.cc:1): declared without a description"), std::string::npos)
+      << errors;
+}
+
+TEST(Schema, DocsWithoutMarkersAreRejected) {
+  ParamLog log;
+  EXPECT_FALSE(WithFieldReference("# no tables here\n", log).ok());
+  EXPECT_FALSE(WithFieldReference("<!-- credsim docs: world -->\n| x |\n", log).ok());
+}
+
 TEST(Schema, LoaderReadsExactlyTheSchemaKeys) {
   TraceDir trace;
   const json doc = json::parse(kEverything);
-  KeyLog log;
+  ParamLog log;
   absl::StatusOr<Scenario> sc = ParseScenario(doc, "everything", trace.path(), &log);
   ASSERT_TRUE(sc.ok()) << sc.status();
   // The document really exercised the optional parts.
@@ -662,7 +590,7 @@ TEST(Schema, LoaderReadsExactlyTheSchemaKeys) {
   std::set<std::string> schema_paths;
   for (const auto& [p, info] : SchemaProps()) schema_paths.insert(p);
   std::set<std::string> only_loader, only_schema;
-  for (const std::string& k : log) {
+  for (const auto& [k, record] : log.records()) {
     if (!schema_paths.count(k)) only_loader.insert(k);
   }
   for (const std::string& k : schema_paths) {

@@ -3,7 +3,7 @@
 #   engine      sim/engine/          may include: engine
 #   config      sim/config/          may include: engine, config
 #   ports       strategies/ports/    may include: engine, ports
-#   testing     strategies/testing/  may include: engine, ports, testing
+#   testing     strategies/testing/  may include: engine, config, ports, testing
 #   strategies  strategies/          may include: engine, config, ports, strategies
 #                                    (its *_test.cc files also: testing)
 #   world       sim/world/           may include: engine, config, ports, world
@@ -43,7 +43,7 @@ endfunction()
 set(allowed_engine engine)
 set(allowed_config engine config)
 set(allowed_ports engine ports)
-set(allowed_testing engine ports testing)
+set(allowed_testing engine config ports testing)
 set(allowed_strategies engine config ports strategies)
 set(allowed_strategies_test engine config ports strategies testing)
 set(allowed_world engine config ports world)

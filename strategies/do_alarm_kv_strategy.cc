@@ -1,6 +1,8 @@
 #include "strategies/do_alarm_kv_strategy.h"
 
 #include <algorithm>
+#include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -47,18 +49,48 @@ absl::Status ParseDoAlarmKvConfig(JsonReader& r, DoAlarmKvConfig* out) {
   DoAlarmKvConfig c;
   // Read every key even after an error so that the accepted-key list stays complete.
   const absl::Status l1 = ParseL1Config(r, &c.l1);
-  c.alarm_lead = r.GetDuration("alarm_lead", c.alarm_lead);
-  c.alarm_jitter = r.GetDuration("alarm_jitter", c.alarm_jitter);
-  c.failure_rearm = r.GetDuration("failure_rearm", c.failure_rearm);
-  c.cache_ttl = r.GetDuration("cache_ttl", c.cache_ttl);
-  c.kv_min_remaining = r.GetDuration("kv_min_remaining", c.kv_min_remaining);
-  c.kv_expiry_margin = r.GetDuration("kv_expiry_margin", c.kv_expiry_margin);
+  c.alarm_lead = r.GetDuration("alarm_lead", c.alarm_lead,
+      {.doc = "The object refreshes credentials at E - alarm_lead from its alarm().",
+       .source = "sources.md §S5 \"Durable Object alarm refresh -> KV\" (ADR: 10 minutes before "
+                 "expiry); sources.md §P8."});
+  c.alarm_jitter = r.GetDuration("alarm_jitter", c.alarm_jitter,
+      {.doc = "Each refresh fires up to this much earlier than E - alarm_lead: at E - "
+              "alarm_lead - U * alarm_jitter, U in [0, 1) a deterministic hash of (key, "
+              "credential id), never before the credential's half-life; so objects prewarmed "
+              "together do not all refresh in the same second. At most 12h.",
+       .source = "assumption (the ADR gives only the 10-minute lead; 5 min keeps the refresh "
+                 "10-15 min before expiry)."});
+  c.failure_rearm = r.GetDuration("failure_rearm", c.failure_rearm,
+      {.doc = "After a failed refresh the handler re-arms the alarm this far ahead (longer "
+              "than the platform's ~2 min retry series).",
+       .source = "assumption (sources.md §P9 alarm retries)."});
+  c.cache_ttl = r.GetDuration("cache_ttl", c.cache_ttl,
+      {.doc = "KV cacheTtl of request-path reads.",
+       .source = "sources.md §P4 cacheTtl: default 60 s, minimum 30 s."});
+  c.kv_min_remaining = r.GetDuration("kv_min_remaining", c.kv_min_remaining,
+      {.doc = "A KV value (or the object's credential) is usable while E > now + "
+              "kv_min_remaining.",
+       .source = "assumption (covers L1's 60 s lead plus slack)."});
+  c.kv_expiry_margin = r.GetDuration("kv_expiry_margin", c.kv_expiry_margin,
+      {.doc = "KV writes use expirationTtl = E - now - kv_expiry_margin.",
+       .source = "assumption (equal to kv_min_remaining)."});
   const std::string fallback =
-      r.GetEnum("fallback", std::string(FallbackName(c.fallback)), {"fail", "do", "sts"});
+      r.GetEnum("fallback", std::string(FallbackName(c.fallback)), {"fail", "do", "sts"},
+          {.doc = "When KV has nothing usable: \"fail\" (default, the ADR) answers 503, the "
+                  "request path never contacts the object; \"do\" (the hybrid) asks the role's "
+                  "object, which answers its credential or fetches one; \"sts\" signs and calls "
+                  "STS from the isolate.",
+           .source = "sources.md §S5 \"Durable Object alarm refresh -> KV\" (ADR: the request path "
+                     "only reads KV, never contacts the object, never waits for a refresh); \"do\" "
+                     "and \"sts\" are assumptions."});
   c.fallback = fallback == "sts"  ? KvFallback::kSts
                : fallback == "do" ? KvFallback::kDurableObject
                                   : KvFallback::kFail;
-  c.prewarm = r.GetBool("prewarm", c.prewarm);
+  c.prewarm = r.GetBool("prewarm", c.prewarm,
+      {.doc = "The deployment sends an init to the object of every known (role, session) at "
+              "t = 0 so KV is populated before traffic starts (the object accepts an init "
+              "for any session).",
+       .source = "sources.md §P8 KV: pre-populate the key before traffic starts."});
   // Both set alarms (events): a refresh that fails re-arms failure_rearm ahead, so a tiny
   // value would spin the alarm while STS is down; a lead below 1 s cannot cover even one STS
   // call. 1 s is also below every real alarm retry step (2 s).
@@ -306,67 +338,51 @@ Task<bool> AlarmKvObject::Alarm() {
 // ---------------------------------------------------------------------------------------------
 // Request side.
 
-DoAlarmKvProvider::Source::Source(const DoAlarmKvConfig& config, const IsolatePorts& ports,
-                                  const RevocationFilter* filter,
-                                  const RejectedCredentials* rejected)
-    : config_(config),
-      ports_(ports),
-      filter_(filter),
-      rejected_(rejected),
-      sts_(ports.signer, ports.sts) {}
+namespace {
 
-Task<AuthResult> DoAlarmKvProvider::Source::Fetch(CredentialKey key) {
-  uint64_t stale_id = rejected_->Get(key);
-  const KvRead read = co_await ports_.kv.Get(key, config_.cache_ttl);
-  if (read.status == KvStatus::kOk && read.value && read.value->valid()) {
-    const Credentials& c = *read.value;
-    const bool admitted =
-        c.id != stale_id && (filter_ == nullptr || filter_->Admit(key, c));
-    if (admitted && c.expiration > ports_.clock.Now() + config_.kv_min_remaining) {
-      co_return AuthResult{FailureStatus::kOk, c, Tier::kKv};
+// The tier of the provider: KV, then `fallback`.
+class AlarmKvTier final : public ObjectTier {
+ public:
+  AlarmKvTier(const ObjectTierContext& ctx, const DoAlarmKvConfig& config)
+      : ObjectTier(ctx),
+        cache_ttl_(config.cache_ttl),
+        kv_min_remaining_(config.kv_min_remaining),
+        fallback_(config.fallback) {}
+
+  Task<AuthResult> Fetch(CredentialKey key) override {
+    uint64_t stale_id = rejected().Get(key);
+    const KvRead read = co_await ports().kv.Get(key, cache_ttl_);
+    if (read.status == KvStatus::kOk && read.value && read.value->valid()) {
+      const Credentials& c = *read.value;
+      const bool admitted =
+          c.id != stale_id && (filter() == nullptr || filter()->Admit(key, c));
+      if (admitted && c.expiration > ports().clock.Now() + kv_min_remaining_) {
+        co_return AuthResult{FailureStatus::kOk, c, Tier::kKv};
+      }
+      if (!admitted) stale_id = c.id;  // the object must replace it, not hand it back
     }
-    if (!admitted) stale_id = c.id;  // the object must replace it, not hand it back
+    CountFallback();
+    switch (fallback_) {
+      case KvFallback::kFail:
+        co_return AuthResult{FailureStatus::kUnavailable, Credentials(), Tier::kNone};
+      case KvFallback::kSts:
+        co_return co_await FetchFromSts(key);
+      case KvFallback::kDurableObject:
+        break;
+    }
+    const std::optional<AuthResult> answer = co_await FetchFromObject(key, stale_id);
+    if (answer) co_return *answer;
+    // The platform rejected the call: not retried (sources.md §P8).
+    co_return AuthResult{FailureStatus::kUnavailable, Credentials(), Tier::kNone};
   }
-  ++fallbacks;
-  switch (config_.fallback) {
-    case KvFallback::kFail:
-      co_return AuthResult{FailureStatus::kUnavailable, Credentials(), Tier::kNone};
-    case KvFallback::kSts:
-      co_return co_await sts_.Fetch(key);
-    case KvFallback::kDurableObject:
-      break;
-  }
-  const ObjectAnswer a = co_await AskDurableObject(ports_.durable_objects, ports_.clock, filter_,
-                                                   key, kDoOpGet, stale_id);
-  switch (a.kind) {
-    case ObjectAnswer::Kind::kOk:
-      co_return AuthResult{FailureStatus::kOk, a.credentials, Tier::kDurableObject};
-    case ObjectAnswer::Kind::kNotAdmitted:
-      co_return co_await sts_.Fetch(key);  // a fresh mint is not a cached tier
-    case ObjectAnswer::Kind::kFailed:
-    case ObjectAnswer::Kind::kUnavailable:
-      break;
-  }
-  co_return AuthResult{a.status, Credentials(), Tier::kNone};
-}
 
-DoAlarmKvProvider::DoAlarmKvProvider(const DoAlarmKvConfig& config, const IsolatePorts& ports)
-    : config_(config),
-      filter_(config_.revocation, ports.feed, ports.clock),
-      source_(config_, ports, &filter_, &rejected_),
-      l1_(config_.l1, ports.clock, ports.runtime, source_, &filter_) {}
+ private:
+  const Duration cache_ttl_;
+  const Duration kv_min_remaining_;
+  const KvFallback fallback_;
+};
 
-Task<AuthResult> DoAlarmKvProvider::GetCredentials(AuthRequest request) {
-  const CredentialKey key = request.key;
-  if (filter_.poll_due()) co_await filter_.MaybePoll();
-  co_return co_await l1_.Get(key);
-}
-
-void DoAlarmKvProvider::OnCredentialRejected(CredentialKey key, const Credentials& c) {
-  if (!config_.revocation.drop_on_403) return;
-  l1_.EraseIfId(key, c.id);
-  rejected_.Note(key, c.id);
-}
+}  // namespace
 
 // ---------------------------------------------------------------------------------------------
 // Strategy.
@@ -381,7 +397,10 @@ absl::StatusOr<std::unique_ptr<Strategy>> DoAlarmKvStrategy::Create(JsonReader& 
 }
 
 std::unique_ptr<CredentialProvider> DoAlarmKvStrategy::NewProvider(IsolatePorts& ports) {
-  return std::make_unique<DoAlarmKvProvider>(config_, ports);
+  return std::make_unique<DurableObjectProvider>(
+      config_.l1, config_.revocation, ports, [this](const ObjectTierContext& ctx) {
+        return std::make_unique<AlarmKvTier>(ctx, config_);
+      });
 }
 
 std::unique_ptr<DurableObject> DoAlarmKvStrategy::NewDurableObject(DurableObjectContext& ctx) {

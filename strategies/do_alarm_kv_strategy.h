@@ -33,11 +33,11 @@
 #include "sim/config/json_reader.h"
 #include "sim/engine/task.h"
 #include "sim/engine/time.h"
-#include "strategies/do_singleflight_strategy.h"
+#include "strategies/durable_object_client.h"
 #include "strategies/l1_cache.h"
 #include "strategies/ports/ports.h"
-#include "strategies/revocation_filter.h"
 #include "strategies/ports/strategy.h"
+#include "strategies/revocation_filter.h"
 
 namespace credsim {
 
@@ -178,44 +178,13 @@ class AlarmKvObject final : public DurableObject {
   int kv_write_failures_ = 0;
 };
 
-// Per-isolate provider: poll revocation when due, then L1 (config.l1) whose source reads KV
-// (cacheTtl = cache_ttl) and accepts a value that the revocation filter admits, that AWS has
-// not rejected, and with E > now + kv_min_remaining (source kKv). Otherwise `fallback`: 503
-// (kFail, the default: the request path never contacts the object), the object (kDurableObject,
-// the hybrid: source kDurableObject; passes the rejected KV credential as stale_id; an
-// overloaded or failing platform answers 503), or STS (source kSts).
-class DoAlarmKvProvider final : public CredentialProvider {
- public:
-  DoAlarmKvProvider(const DoAlarmKvConfig& config, const IsolatePorts& ports);
-  Task<AuthResult> GetCredentials(AuthRequest request) override;
-  void OnCredentialRejected(CredentialKey key, const Credentials& c) override;
-
-  const L1Cache& l1() const { return l1_; }
-  int fallbacks() const { return source_.fallbacks; }
-
- private:
-  class Source final : public CredentialSource {
-   public:
-    Source(const DoAlarmKvConfig& config, const IsolatePorts& ports,
-           const RevocationFilter* filter, const RejectedCredentials* rejected);
-    Task<AuthResult> Fetch(CredentialKey key) override;
-    int fallbacks = 0;
-
-   private:
-    const DoAlarmKvConfig& config_;
-    IsolatePorts ports_;
-    const RevocationFilter* filter_;
-    const RejectedCredentials* rejected_;
-    StsCredentialSource sts_;
-  };
-
-  const DoAlarmKvConfig config_;
-  RevocationFilter filter_;
-  RejectedCredentials rejected_;
-  Source source_;
-  L1Cache l1_;
-};
-
+// The per-isolate provider of `do_alarm_kv` is a DurableObjectProvider
+// (strategies/durable_object_client.h) with config.l1 whose tier reads KV (cacheTtl = cache_ttl)
+// and accepts a value that the revocation filter admits, that AWS has not rejected, and with
+// E > now + kv_min_remaining (source kKv). Otherwise (counted as fallbacks()) `fallback`: 503
+// (kFail, the default: the request path never contacts the object), the object
+// (kDurableObject, the hybrid: source kDurableObject; passes the rejected KV credential as
+// stale_id; an overloaded or failing platform answers 503), or STS (source kSts).
 class DoAlarmKvStrategy final : public Strategy {
  public:
   explicit DoAlarmKvStrategy(const DoAlarmKvConfig& config) : config_(config) {}

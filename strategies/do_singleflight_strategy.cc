@@ -1,5 +1,7 @@
 #include "strategies/do_singleflight_strategy.h"
 
+#include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -9,8 +11,15 @@ absl::Status ParseDoSingleflightConfig(JsonReader& r, DoSingleflightConfig* out)
   DoSingleflightConfig c;
   // Read every key even after an error so that the accepted-key list stays complete.
   const absl::Status l1 = ParseL1Config(r, &c.l1);
-  c.do_refresh_lead = r.GetDuration("do_refresh_lead", c.do_refresh_lead);
-  const std::string fallback = r.GetEnum("overload_fallback", "sts", {"fail", "sts"});
+  c.do_refresh_lead = r.GetDuration("do_refresh_lead", c.do_refresh_lead,
+      {.doc = "The object serves its cached credential while E > now + do_refresh_lead, else "
+              "it fetches a new one (must exceed L1's refresh_lead).",
+       .source = "assumption: same margin as the L2 tier of PR #175."});
+  const std::string fallback = r.GetEnum("overload_fallback", "sts", {"fail", "sts"},
+      {.doc = "What a request does when the platform rejects the object call (overloaded; "
+              "not retried): \"sts\" signs and calls STS from the isolate, \"fail\" answers 503.",
+       .source = "sources.md §P8 Durable Object single-flight: overload errors must not be "
+                 "retried; fall back."});
   c.overload_fallback =
       fallback == "fail" ? DoOverloadFallback::kFail : DoOverloadFallback::kSts;
   const absl::Status revocation = ParseRevocationOptions(r, &c.revocation);
@@ -100,96 +109,30 @@ Task<void> SingleflightObject::Fill(Entry* e, uint64_t stale_id) {
 // ---------------------------------------------------------------------------------------------
 // Request side.
 
-Task<ObjectAnswer> AskDurableObject(DurableObjectNamespace& objects, Clock& clock,
-                                    const RevocationFilter* filter, CredentialKey key,
-                                    uint32_t op, uint64_t stale_id) {
-  DurableObjectStub& stub = objects.Get(key);
-  DoRequest request;
-  request.key = key;
-  request.op = op;
-  request.stale_id = stale_id;
-  Time sent = clock.Now();
-  DoResponse r = co_await stub.Fetch(request);
-  ObjectAnswer answer;
-  for (int round = 0;; ++round) {
-    if (r.overloaded || r.error) {
-      answer.kind = ObjectAnswer::Kind::kUnavailable;
-      answer.status = FailureStatus::kUnavailable;
-      co_return answer;
+namespace {
+
+// The tier of the provider: the role's object; overloaded or platform errors follow
+// overload_fallback, never retried (sources.md §P8).
+class SingleflightTier final : public ObjectTier {
+ public:
+  SingleflightTier(const ObjectTierContext& ctx, DoOverloadFallback overload_fallback)
+      : ObjectTier(ctx), overload_fallback_(overload_fallback) {}
+
+  Task<AuthResult> Fetch(CredentialKey key) override {
+    const std::optional<AuthResult> answer = co_await FetchFromObject(key, rejected().Get(key));
+    if (answer) co_return *answer;
+    CountFallback();
+    if (overload_fallback_ == DoOverloadFallback::kFail) {
+      co_return AuthResult{FailureStatus::kUnavailable, Credentials(), Tier::kNone};
     }
-    if (r.status != FailureStatus::kOk || !r.credentials.valid()) {
-      answer.kind = ObjectAnswer::Kind::kFailed;
-      answer.status =
-          r.status != FailureStatus::kOk ? r.status : FailureStatus::kBadGateway;
-      co_return answer;
-    }
-    const bool fresh = round > 0 && r.credentials.issued_at >= sent;
-    if (filter == nullptr || fresh || filter->Admit(key, r.credentials)) {
-      answer.kind = ObjectAnswer::Kind::kOk;
-      answer.status = FailureStatus::kOk;
-      answer.credentials = r.credentials;
-      co_return answer;
-    }
-    if (round > 0) {
-      answer.kind = ObjectAnswer::Kind::kNotAdmitted;
-      answer.status = FailureStatus::kForbidden;
-      co_return answer;
-    }
-    request.stale_id = r.credentials.id;
-    sent = clock.Now();
-    r = co_await stub.Fetch(request);
+    co_return co_await FetchFromSts(key);
   }
-}
 
-DoSingleflightProvider::Source::Source(const DoSingleflightConfig& config,
-                                       const IsolatePorts& ports,
-                                       const RevocationFilter* filter,
-                                       const RejectedCredentials* rejected)
-    : config_(config),
-      ports_(ports),
-      filter_(filter),
-      rejected_(rejected),
-      sts_(ports.signer, ports.sts) {}
+ private:
+  const DoOverloadFallback overload_fallback_;
+};
 
-Task<AuthResult> DoSingleflightProvider::Source::Fetch(CredentialKey key) {
-  const ObjectAnswer a = co_await AskDurableObject(ports_.durable_objects, ports_.clock, filter_,
-                                                   key, kDoOpGet, rejected_->Get(key));
-  switch (a.kind) {
-    case ObjectAnswer::Kind::kOk:
-      co_return AuthResult{FailureStatus::kOk, a.credentials, Tier::kDurableObject};
-    case ObjectAnswer::Kind::kFailed:
-      co_return AuthResult{a.status, Credentials(), Tier::kNone};
-    case ObjectAnswer::Kind::kNotAdmitted:
-      // The object only holds credentials the filter distrusts: mint here (not a cached tier).
-      co_return co_await sts_.Fetch(key);
-    case ObjectAnswer::Kind::kUnavailable:
-      break;
-  }
-  ++fallbacks;  // overloaded or platform error: never retried (sources.md §P8)
-  if (config_.overload_fallback == DoOverloadFallback::kFail) {
-    co_return AuthResult{FailureStatus::kUnavailable, Credentials(), Tier::kNone};
-  }
-  co_return co_await sts_.Fetch(key);
-}
-
-DoSingleflightProvider::DoSingleflightProvider(const DoSingleflightConfig& config,
-                                               const IsolatePorts& ports)
-    : config_(config),
-      filter_(config_.revocation, ports.feed, ports.clock),
-      source_(config_, ports, &filter_, &rejected_),
-      l1_(config_.l1, ports.clock, ports.runtime, source_, &filter_) {}
-
-Task<AuthResult> DoSingleflightProvider::GetCredentials(AuthRequest request) {
-  const CredentialKey key = request.key;
-  if (filter_.poll_due()) co_await filter_.MaybePoll();
-  co_return co_await l1_.Get(key);
-}
-
-void DoSingleflightProvider::OnCredentialRejected(CredentialKey key, const Credentials& c) {
-  if (!config_.revocation.drop_on_403) return;
-  l1_.EraseIfId(key, c.id);
-  rejected_.Note(key, c.id);
-}
+}  // namespace
 
 // ---------------------------------------------------------------------------------------------
 // Strategy.
@@ -204,7 +147,10 @@ absl::StatusOr<std::unique_ptr<Strategy>> DoSingleflightStrategy::Create(JsonRea
 }
 
 std::unique_ptr<CredentialProvider> DoSingleflightStrategy::NewProvider(IsolatePorts& ports) {
-  return std::make_unique<DoSingleflightProvider>(config_, ports);
+  return std::make_unique<DurableObjectProvider>(
+      config_.l1, config_.revocation, ports, [this](const ObjectTierContext& ctx) {
+        return std::make_unique<SingleflightTier>(ctx, config_.overload_fallback);
+      });
 }
 
 std::unique_ptr<DurableObject> DoSingleflightStrategy::NewDurableObject(

@@ -24,10 +24,11 @@
 #include "sim/config/json_reader.h"
 #include "sim/engine/task.h"
 #include "sim/engine/time.h"
+#include "strategies/durable_object_client.h"
 #include "strategies/l1_cache.h"
 #include "strategies/ports/ports.h"
-#include "strategies/revocation_filter.h"
 #include "strategies/ports/strategy.h"
+#include "strategies/revocation_filter.h"
 
 namespace credsim {
 
@@ -52,10 +53,6 @@ struct DoSingleflightConfig {
 // r.Finish()).
 absl::Status ParseDoSingleflightConfig(JsonReader& r, DoSingleflightConfig* out);
 nlohmann::json DoSingleflightConfigJson(const DoSingleflightConfig& c);
-
-// Durable Object operations (DoRequest.op) of both DO strategies.
-inline constexpr uint32_t kDoOpInit = 0;  // deployment prewarm: make sure credentials exist
-inline constexpr uint32_t kDoOpGet = 1;   // request path: return usable credentials
 
 // The object of `do_singleflight` (one per role; it keeps one entry per CredentialKey it is
 // asked for). Entry states: empty, in flight (a SharedResult in memory), cached (credentials in
@@ -95,77 +92,11 @@ class SingleflightObject final : public DurableObject {
   int storage_hits_ = 0;
 };
 
-// Request side of a Durable Object call, shared by both DO strategies: asks the key's object
-// (op, stale_id) and applies the isolate's revocation filter to the answer. If the filter
-// rejects the credential, asks once more with stale_id = its id (so the object replaces it) and
-// accepts that answer if the filter admits it or it was issued after the second call was sent
-// (freshly minted, not a cached tier).
-struct ObjectAnswer {
-  enum class Kind : uint8_t {
-    kOk,           // credentials
-    kFailed,       // the object answered an error status (e.g. the STS error)
-    kUnavailable,  // the platform rejected the call (overloaded or other platform error)
-    kNotAdmitted,  // the object only had credentials the revocation filter rejects
-  };
-  Kind kind = Kind::kUnavailable;
-  FailureStatus status = FailureStatus::kUnavailable;
-  Credentials credentials;
-};
-// `objects` and `clock` are long-lived ports (owned by the world, outliving every request);
-// everything else is taken by value (see sim/task.h on coroutine parameters).
-Task<ObjectAnswer> AskDurableObject(DurableObjectNamespace& objects, Clock& clock,
-                                    const RevocationFilter* filter, CredentialKey key,
-                                    uint32_t op, uint64_t stale_id);
-
-// Ids of credentials AWS rejected with 403, per key (filled by OnCredentialRejected when
-// revocation.drop_on_403 is set); passed to the object as stale_id.
-class RejectedCredentials {
- public:
-  void Note(CredentialKey key, uint64_t id) { ids_.insert_or_assign(key, id); }
-  uint64_t Get(CredentialKey key) const {
-    auto it = ids_.find(key);
-    return it == ids_.end() ? 0 : it->second;
-  }
-
- private:
-  absl::flat_hash_map<CredentialKey, uint64_t> ids_;
-};
-
-// Per-isolate provider: poll revocation when due, then L1 (config.l1) whose source asks the
-// role's object; overloaded/platform errors follow overload_fallback (kSts results have source
-// kSts, kFail answers 503); results from the object have source kDurableObject.
-class DoSingleflightProvider final : public CredentialProvider {
- public:
-  DoSingleflightProvider(const DoSingleflightConfig& config, const IsolatePorts& ports);
-  Task<AuthResult> GetCredentials(AuthRequest request) override;
-  void OnCredentialRejected(CredentialKey key, const Credentials& c) override;
-
-  const L1Cache& l1() const { return l1_; }
-  int fallbacks() const { return source_.fallbacks; }
-
- private:
-  class Source final : public CredentialSource {
-   public:
-    Source(const DoSingleflightConfig& config, const IsolatePorts& ports,
-           const RevocationFilter* filter, const RejectedCredentials* rejected);
-    Task<AuthResult> Fetch(CredentialKey key) override;
-    int fallbacks = 0;
-
-   private:
-    const DoSingleflightConfig& config_;
-    IsolatePorts ports_;
-    const RevocationFilter* filter_;
-    const RejectedCredentials* rejected_;
-    StsCredentialSource sts_;
-  };
-
-  const DoSingleflightConfig config_;
-  RevocationFilter filter_;
-  RejectedCredentials rejected_;
-  Source source_;
-  L1Cache l1_;
-};
-
+// The per-isolate provider of `do_singleflight` is a DurableObjectProvider
+// (strategies/durable_object_client.h) with config.l1 whose tier asks the role's object
+// (passing the id AWS last rejected as stale_id; results have source kDurableObject);
+// overloaded/platform errors follow overload_fallback (kSts: sign + call STS, source kSts;
+// kFail: 503) and count as fallbacks().
 class DoSingleflightStrategy final : public Strategy {
  public:
   explicit DoSingleflightStrategy(const DoSingleflightConfig& config) : config_(config) {}

@@ -130,7 +130,7 @@ TEST(DoSingleflightTest, OverloadFallbackFailAnswers503WithoutSts) {
   EXPECT_EQ(r.status, FailureStatus::kUnavailable);
   EXPECT_EQ(w.env.sts.calls, 0);
   EXPECT_EQ(w.env.colo(0).durable_objects.calls, 1);  // not retried
-  EXPECT_EQ(static_cast<DoSingleflightProvider&>(*a).fallbacks(), 1);
+  EXPECT_EQ(static_cast<DurableObjectProvider&>(*a).fallbacks(), 1);
 }
 
 TEST(DoSingleflightTest, OverloadFallbackStsCallsStsDirectly) {

@@ -9,9 +9,16 @@ namespace credsim {
 absl::Status ParseKvStrategyConfig(JsonReader& r, KvStrategyConfig* out) {
   KvStrategyConfig c;
   if (absl::Status s = ParseL1Config(r, &c.l1); !s.ok()) return s;
-  c.cache_ttl = r.GetDuration("cache_ttl", c.cache_ttl);
-  c.kv_margin = r.GetDuration("kv_margin", c.kv_margin);
-  c.min_expiration_ttl = r.GetDuration("min_expiration_ttl", c.min_expiration_ttl);
+  c.cache_ttl = r.GetDuration("cache_ttl", c.cache_ttl,
+      {.doc = "cacheTtl passed to KV get() on the request path.",
+       .source = "sources.md §P4 cacheTtl: default 60 s."});
+  c.kv_margin = r.GetDuration("kv_margin", c.kv_margin,
+      {.doc = "Use a KV value only if E > now + kv_margin; writes use expirationTtl = E - "
+              "now - kv_margin. Must outlive L1's refresh lead plus KV staleness.",
+       .source = "assumption (strategies/kv_strategy.h explains the 5 min); sweep it."});
+  c.min_expiration_ttl = r.GetDuration("min_expiration_ttl", c.min_expiration_ttl,
+      {.doc = "Skip the KV write when expirationTtl would be below this.",
+       .source = "sources.md §P4 Expiration: expirationTtl >= 60 s."});
   if (!r.ok()) return r.status();
   if (absl::Status s = ParseRevocationOptions(r, &c.revocation); !s.ok()) return s;
   *out = c;

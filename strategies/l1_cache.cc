@@ -48,13 +48,39 @@ std::string_view L1V1WaitName(L1V1Wait w) {
 absl::Status ParseL1Config(JsonReader& r, L1Config* out) {
   L1Config c;
   const std::string v =
-      r.GetEnum("variant", std::string(L1VariantName(c.variant)), {"v0", "v1", "v2"});
+      r.GetEnum("variant", std::string(L1VariantName(c.variant)), {"v0", "v1", "v2"},
+          {.doc = "L1 single-flight variant: v0 = no single-flight (multistore <= 0.4), v1 = "
+                  "per-key lock held across the STS call (0.5.0-0.7.1; on Workers waiters are "
+                  "cancelled, 500), v2 = claim-based renewal (0.7.2, current).",
+           .source = "sources.md §S2 \"L1 (per-isolate) cache\"."});
   c.variant = v == "v0" ? L1Variant::kV0 : v == "v1" ? L1Variant::kV1 : L1Variant::kV2;
-  c.refresh_lead = r.GetDuration("refresh_lead", c.refresh_lead);
-  c.min_serve = r.GetDuration("min_serve", c.min_serve);
-  c.claim_timeout = r.GetDuration("claim_timeout", c.claim_timeout);
+  c.refresh_lead = r.GetDuration("refresh_lead", c.refresh_lead,
+      {.doc = "Serve a cached credential while its expiration E > now + refresh_lead (v0/v1: "
+              "the 60 s serve margin; v2: REFRESH_LEAD).",
+       .source = "sources.md §S2 \"L1 (per-isolate) cache\": REFRESH_LEAD = 60 s."});
+  c.min_serve = r.GetDuration("min_serve", c.min_serve,
+      {.doc = "v2 MIN_SERVE: while another request holds a live renewal claim, others keep "
+              "serving the old credential while E > now + min_serve.",
+       .source = "sources.md §S2 \"L1 (per-isolate) cache\": MIN_SERVE = 5 s."});
+  c.claim_timeout = r.GetDuration("claim_timeout", c.claim_timeout,
+      {.doc = "v2 CLAIM_TIMEOUT: a renewal claim older than this no longer holds other "
+              "requests off.",
+       .source = "sources.md §S2 \"L1 (per-isolate) cache\": CLAIM_TIMEOUT = 30 s."});
   const std::string w = r.GetEnum("v1_wait", std::string(L1V1WaitName(c.v1_wait)),
-                                  {"waiter_promise", "holder_promise"});
+                                  {"waiter_promise", "holder_promise"},
+          {.doc = "v1 only, on the Workers runtime "
+                  "(world.workers.cross_request_waits_cancelled): what a waiter for the lock "
+                  "awaits. \"waiter_promise\": a promise of its own request (a per-waiter waker "
+                  "queue; multistore v1's Rust/wasm shape): cancelled at once as hung, 500. "
+                  "\"holder_promise\": the holder's promise (a JavaScript shared-promise lock): "
+                  "served when the holder's fetch lands; if the holder's request is cancelled "
+                  "first, its waiters and every later miss for the key get 500 at once (the lock "
+                  "stays pinned in that isolate: no JavaScript cleanup runs). A cancelled "
+                  "\"waiter_promise\" holder (a Rust guard) releases the lock on every runtime "
+                  "(assumption: dropping the cancelled future drops its guard). The cache is "
+                  "checked holding the lock (multistore v1, double-checked). Natively both wait.",
+           .source = "docs/platform-conformance.md v1-lock-herd (shared: 80 x 200; queue/executor: "
+                     "1 x 200, 79 x 500) and cross-request-waits."});
   c.v1_wait = w == "holder_promise" ? L1V1Wait::kHolderPromise : L1V1Wait::kWaiterPromise;
   if (!r.ok()) return r.status();
   *out = c;

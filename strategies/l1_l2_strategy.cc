@@ -9,7 +9,11 @@ namespace credsim {
 absl::Status ParseL1L2StrategyConfig(JsonReader& r, L1L2StrategyConfig* out) {
   L1L2StrategyConfig c;
   if (absl::Status s = ParseL1Config(r, &c.l1); !s.ok()) return s;
-  c.l2_ttl_lead = r.GetDuration("l2_ttl_lead", c.l2_ttl_lead);
+  c.l2_ttl_lead = r.GetDuration("l2_ttl_lead", c.l2_ttl_lead,
+      {.doc = "Cache API entry TTL = Expiration - now - l2_ttl_lead; nothing is cached when "
+              "that is <= 0.",
+       .source = "sources.md §S4 \"L2 per-colo Cache API tier (PR #175)\": TTL = Expiration - now "
+                 "- 300 s."});
   if (!r.ok()) return r.status();
   if (absl::Status s = ParseRevocationOptions(r, &c.revocation); !s.ok()) return s;
   *out = c;

@@ -8,11 +8,27 @@ namespace credsim {
 
 absl::Status ParseRevocationOptions(JsonReader& params, RevocationOptions* out) {
   RevocationOptions o;
-  JsonReader r = params.Child("revocation");
-  o.enabled = r.GetBool("enabled", o.enabled);
-  o.poll_interval = r.GetDuration("poll_interval", o.poll_interval);
-  o.disconnect_threshold = r.GetDuration("disconnect_threshold", o.disconnect_threshold);
-  o.drop_on_403 = r.GetBool("drop_on_403", o.drop_on_403);
+  JsonReader r = params.Child("revocation",
+      {.doc = "Revocation-feed option of the strategy's caches: poll the feed, drop revoked entries, fail closed when the feed is unreachable for too long, optionally drop a credential that AWS rejects with 403.",
+       .source = "sources.md §S5 \"Verification cache with revocation feed\" (Fly.io tkdb)."});
+  o.enabled = r.GetBool("enabled", o.enabled,
+      {.doc = "Poll the revocation feed (scenario `revocation`) and drop revoked entries.",
+       .source = "assumption: off by default (the real proxy has no feed)."});
+  o.poll_interval = r.GetDuration("poll_interval", o.poll_interval,
+      {.doc = "Time between feed polls (lazy, on the request path: isolates have no timers). "
+              "Bounds how long a revoked credential stays servable.",
+       .source = "assumption (tkdb-like); sweep it."});
+  o.disconnect_threshold = r.GetDuration("disconnect_threshold", o.disconnect_threshold,
+      {.doc = "Past this age of the last successful poll nothing cached is served (fail "
+              "closed). A new isolate has no successful poll: until its first poll succeeds "
+              "it serves only credentials issued since its creation, and only for "
+              "disconnect_threshold after it (an isolate born during a feed outage never "
+              "serves an older shared-tier entry).",
+       .source = "assumption; fail closed per sources.md §S5 \"Verification cache with "
+                 "revocation feed\"."});
+  o.drop_on_403 = r.GetBool("drop_on_403", o.drop_on_403,
+      {.doc = "Drop the L1 entry whose credentials AWS rejected with 403.",
+       .source = "assumption."});
   // Each isolate polls at most once per interval; below 1 s a busy fleet would poll (and
   // schedule feed events) faster than any real authority would allow, flooding the queue.
   if (r.ok() && o.poll_interval < kMinPollInterval) {

@@ -1,6 +1,6 @@
 // libFuzzer target for the scenario loader: bytes -> JSON -> credsim::ParseScenario, the code
 // behind `credsim validate` and `credsim run`. A valid scenario is parsed a second time with a
-// KeyLog attached and goes through SelectStrategies.
+// ParamLog attached and goes through SelectStrategies.
 //
 // Files: relative trace paths resolve against a scratch directory that holds one tiny trace,
 // invocations.csv (so replay configurations can load). A traffic.trace.path that is absolute
@@ -59,8 +59,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CREDSIM_FUZZ_CHECK(sc->world.traffic.trace.has_value() == (sc->trace != nullptr),
                      "a replay scenario has its trace loaded");
 
-  // The same document with key logging (the schema test's path) must give the same verdict.
-  credsim::KeyLog log;
+  // The same document with a ParamLog (the schema generator's path) must give the same verdict.
+  credsim::ParamLog log;
   absl::StatusOr<credsim::Scenario> again = credsim::ParseScenario(*j, "fuzz", base, &log);
   CREDSIM_FUZZ_CHECK(again.ok(), "key logging does not change the verdict");
   CREDSIM_FUZZ_CHECK(again->strategies.size() == sc->strategies.size(),

@@ -2,7 +2,7 @@
 // Every input is parsed with max_functions 0 (all rows), 1 and 2, and the results must agree:
 // a limited read is a prefix of the full one.
 //
-// When sim/traffic.h declares ParseAzureTrace (text in memory), it is called directly;
+// When sim/world/traffic.h declares ParseAzureTrace (text in memory), it is called directly;
 // otherwise the bytes are written to an anonymous in-memory file (memfd, nothing on disk)
 // that LoadAzureTrace opens through /proc/self/fd. cli/fuzz/CMakeLists.txt detects which.
 #include <sys/mman.h>

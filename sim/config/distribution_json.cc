@@ -281,8 +281,32 @@ json ToJson(const Distribution& d) {
   return nullptr;
 }
 
-void ReadDurationDistribution(JsonReader& r, std::string_view key, Distribution* out) {
+json ToDurationJson(const Distribution& d) {
+  auto dur = [](double seconds) { return FormatDuration(Duration::FromSecondsF(seconds)); };
+  switch (d.kind()) {
+    case Distribution::Kind::kConstant:
+      return dur(d.param1());
+    case Distribution::Kind::kUniform:
+      return {{"uniform", {{"min", dur(d.param1())}, {"max", dur(d.param2())}}}};
+    case Distribution::Kind::kExponential:
+      return {{"exponential", {{"mean", dur(d.param1())}}}};
+    case Distribution::Kind::kLogNormal:
+      return {{"lognormal", {{"median", dur(d.param1())}, {"p99", dur(d.param2())}}}};
+    case Distribution::Kind::kEmpirical: {
+      json body = json::object();
+      for (const auto& [p, v] : d.points()) body[PercentileKey(p)] = dur(v);
+      return {{"empirical", std::move(body)}};
+    }
+  }
+  return nullptr;
+}
+
+void ReadDurationDistribution(JsonReader& r, std::string_view key, Distribution* out,
+                              const ParamDoc& doc, ParamSite loc) {
   const nlohmann::json* j = r.GetRaw(key);
+  if (r.declaring()) {
+    r.Declare(key, "distribution", ToDurationJson(*out), json::object(), doc, loc);
+  }
   if (j == nullptr || !r.ok()) return;
   const std::string path = r.PathOf(key);
   absl::StatusOr<Distribution> d = ParseDurationDistribution(*j, path);

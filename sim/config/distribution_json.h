@@ -6,12 +6,17 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
-#include "nlohmann/json_fwd.hpp"
+#include "nlohmann/json.hpp"
+#include "sim/config/param.h"
 #include "sim/engine/distribution.h"
 
 namespace credsim {
 
 class JsonReader;
+
+// The JSON Schema of the duration-distribution syntax below; `credsim schema` emits it as
+// $defs/distribution.
+inline constexpr char kDistributionSchema[] = R"json({"description": "A distribution of durations: a bare duration (constant), {\"constant\": d}, {\"uniform\": {\"min\": d, \"max\": d}}, {\"exponential\": {\"mean\": d}}, {\"lognormal\": {\"median\": d, \"p99\": d}} or {\"empirical\": {\"p0\": d, ..., \"p100\": d}} (percentile keys pNN or pNN.N, p0 and p100 required, values non-decreasing).", "oneOf": [{"$ref": "#/$defs/duration"}, {"type": "object", "additionalProperties": false, "required": ["constant"], "properties": {"constant": {"$ref": "#/$defs/duration"}}}, {"type": "object", "additionalProperties": false, "required": ["uniform"], "properties": {"uniform": {"type": "object", "additionalProperties": false, "required": ["min", "max"], "properties": {"min": {"$ref": "#/$defs/duration"}, "max": {"$ref": "#/$defs/duration"}}}}}, {"type": "object", "additionalProperties": false, "required": ["exponential"], "properties": {"exponential": {"type": "object", "additionalProperties": false, "required": ["mean"], "properties": {"mean": {"$ref": "#/$defs/duration"}}}}}, {"type": "object", "additionalProperties": false, "required": ["lognormal"], "properties": {"lognormal": {"type": "object", "additionalProperties": false, "required": ["median", "p99"], "properties": {"median": {"$ref": "#/$defs/duration"}, "p99": {"$ref": "#/$defs/duration"}}}}}, {"type": "object", "additionalProperties": false, "required": ["empirical"], "properties": {"empirical": {"type": "object", "required": ["p0", "p100"], "propertyNames": {"pattern": "^p0*(100([.]0+)?|[0-9]{1,2}([.][0-9]+)?)$"}, "additionalProperties": {"$ref": "#/$defs/duration"}}}}]})json";
 
 // Scenario-file syntax. Accepted shapes (exactly one key in an object):
 //   "150ms"                                        constant (bare value)
@@ -39,7 +44,14 @@ nlohmann::json ToJson(const Distribution& d);
 
 // Reads the duration distribution at `key` of `r` (absent: `*out` unchanged). A parse error
 // is reported through `r` at the path of the offending value, named once.
-void ReadDurationDistribution(JsonReader& r, std::string_view key, Distribution* out);
+// Declares the parameter (type "distribution", default `*out` in duration syntax) with `doc`.
+void ReadDurationDistribution(JsonReader& r, std::string_view key, Distribution* out,
+                              const ParamDoc& doc = {},
+                              ParamSite loc = ParamSite::Current());
+
+// The ParseDurationDistribution form of `d` (values in seconds written as duration strings),
+// e.g. {"lognormal": {"median": "150ms", "p99": "1s"}}; a Constant becomes its bare string.
+nlohmann::json ToDurationJson(const Distribution& d);
 
 }  // namespace credsim
 

@@ -40,7 +40,7 @@ std::string NormalizePath(std::string_view path) {
   return out;
 }
 
-JsonReader::JsonReader(const nlohmann::json& j, std::string path, KeyLog* log)
+JsonReader::JsonReader(const nlohmann::json& j, std::string path, ParamLog* log)
     : j_(j.is_object() ? j : kEmptyObject),
       path_(std::move(path)),
       error_(std::make_shared<absl::Status>()),
@@ -68,23 +68,58 @@ void JsonReader::Fail(std::string_view path, std::string_view message) {
   if (error_->ok()) *error_ = absl::InvalidArgumentError(Cat(path, ": ", message));
 }
 
-void JsonReader::Log(std::string_view key) {
-  if (log_) log_->insert(NormalizePath(PathOf(key)));
+void ParamLog::MergePrefixed(const ParamLog& other, std::string_view strip,
+                             std::string_view prefix) {
+  for (const auto& [path, r] : other.records_) {
+    std::string p(path);
+    if (p.compare(0, strip.size(), strip) == 0) p = Cat(prefix, p.substr(strip.size()));
+    Record(p, r);
+  }
+}
+
+void JsonReader::Declare(std::string_view key, std::string_view type, nlohmann::json def,
+                         nlohmann::json constraints, const ParamDoc& doc,
+                         const ParamSite& loc) {
+  if (!log_) return;
+  ParamRecord r;
+  r.type = std::string(type);
+  r.default_value = std::move(def);
+  r.constraints = std::move(constraints);
+  r.doc = std::string(doc.doc);
+  r.source = std::string(doc.source);
+  r.unit = std::string(doc.unit);
+  if (!doc.schema.empty()) r.schema = nlohmann::json::parse(doc.schema);
+  r.required = doc.required;
+  r.derived_default = doc.derived_default;
+  std::string_view file = loc.file;
+  for (std::string_view root : {"/sim/", "/strategies/", "/cli/"}) {
+    if (size_t at = file.rfind(root); at != std::string_view::npos) {
+      file = file.substr(at + 1);
+      break;
+    }
+  }
+  r.where = Cat(file, ":", loc.line);
+  log_->Record(NormalizePath(PathOf(key)), std::move(r));
 }
 
 bool JsonReader::Has(std::string_view key) const { return j_.contains(std::string(key)); }
 
 const nlohmann::json* JsonReader::Lookup(std::string_view key) {
   known_.emplace_back(key);
-  Log(key);
   auto it = j_.find(std::string(key));
   if (it == j_.end()) return nullptr;
   return &*it;
 }
 
-const nlohmann::json* JsonReader::GetRaw(std::string_view key) { return Lookup(key); }
+const nlohmann::json* JsonReader::GetRaw(std::string_view key, const ParamDoc& doc,
+                                         ParamSite loc) {
+  Declare(key, "raw", nullptr, nlohmann::json::object(), doc, loc);
+  return Lookup(key);
+}
 
-Duration JsonReader::GetDuration(std::string_view key, Duration def) {
+Duration JsonReader::GetDuration(std::string_view key, Duration def, const ParamDoc& doc,
+                                 ParamSite loc) {
+  if (log_) Declare(key, "duration", FormatDuration(def), nlohmann::json::object(), doc, loc);
   const nlohmann::json* v = Lookup(key);
   if (!v || !ok()) return def;
   if (!v->is_string()) {
@@ -100,14 +135,22 @@ Duration JsonReader::GetDuration(std::string_view key, Duration def) {
   return *d;
 }
 
-std::optional<Duration> JsonReader::GetOptionalDuration(std::string_view key) {
+std::optional<Duration> JsonReader::GetOptionalDuration(std::string_view key,
+                                                        const ParamDoc& doc,
+                                                        ParamSite loc) {
   const nlohmann::json* v = Lookup(key);
-  if (!v || v->is_null() || !ok()) return std::nullopt;
-  known_.pop_back();
-  return GetDuration(key, Duration());
+  std::optional<Duration> out;
+  if (v && !v->is_null() && ok()) {
+    known_.pop_back();
+    out = GetDuration(key, Duration());
+  }
+  Declare(key, "optional_duration", nullptr, nlohmann::json::object(), doc, loc);
+  return out;
 }
 
-double JsonReader::GetNumber(std::string_view key, double def, double min, double max) {
+double JsonReader::GetNumber(std::string_view key, double def, double min, double max,
+                             const ParamDoc& doc, ParamSite loc) {
+  if (log_) Declare(key, "number", def, {{"minimum", min}, {"maximum", max}}, doc, loc);
   const nlohmann::json* v = Lookup(key);
   if (!v || !ok()) return def;
   if (!v->is_number()) {
@@ -180,12 +223,18 @@ T GetExactInteger(JsonReader& r, std::string_view key, T def, T min, T max,
 }
 }  // namespace
 
-int64_t JsonReader::GetInt(std::string_view key, int64_t def, int64_t min, int64_t max) {
-  return GetExactInteger<int64_t>(*this, key, def, min, max, &ExactInt64);
+int64_t JsonReader::GetInt(std::string_view key, int64_t def, int64_t min, int64_t max,
+                           const ParamDoc& doc, ParamSite loc) {
+  const int64_t x = GetExactInteger<int64_t>(*this, key, def, min, max, &ExactInt64);
+  if (log_) Declare(key, "integer", def, {{"minimum", min}, {"maximum", max}}, doc, loc);
+  return x;
 }
 
-uint64_t JsonReader::GetUint64(std::string_view key, uint64_t def, uint64_t min, uint64_t max) {
-  return GetExactInteger<uint64_t>(*this, key, def, min, max, &ExactUint64);
+uint64_t JsonReader::GetUint64(std::string_view key, uint64_t def, uint64_t min, uint64_t max,
+                               const ParamDoc& doc, ParamSite loc) {
+  const uint64_t x = GetExactInteger<uint64_t>(*this, key, def, min, max, &ExactUint64);
+  if (log_) Declare(key, "integer", def, {{"minimum", min}, {"maximum", max}}, doc, loc);
+  return x;
 }
 
 absl::StatusOr<uint64_t> ParseSeed(std::string_view text) {
@@ -210,7 +259,9 @@ absl::StatusOr<uint64_t> ParseSeed(std::string_view text) {
   return v;
 }
 
-bool JsonReader::GetBool(std::string_view key, bool def) {
+bool JsonReader::GetBool(std::string_view key, bool def, const ParamDoc& doc,
+                         ParamSite loc) {
+  if (log_) Declare(key, "boolean", def, nlohmann::json::object(), doc, loc);
   const nlohmann::json* v = Lookup(key);
   if (!v || !ok()) return def;
   if (!v->is_boolean()) {
@@ -220,7 +271,9 @@ bool JsonReader::GetBool(std::string_view key, bool def) {
   return v->get<bool>();
 }
 
-std::string JsonReader::GetString(std::string_view key, std::string def) {
+std::string JsonReader::GetString(std::string_view key, std::string def, const ParamDoc& doc,
+                                  ParamSite loc) {
+  if (log_) Declare(key, "string", def, nlohmann::json::object(), doc, loc);
   const nlohmann::json* v = Lookup(key);
   if (!v || !ok()) return def;
   if (!v->is_string()) {
@@ -231,7 +284,13 @@ std::string JsonReader::GetString(std::string_view key, std::string def) {
 }
 
 std::string JsonReader::GetEnum(std::string_view key, std::string def,
-                                std::initializer_list<std::string_view> accepted) {
+                                std::initializer_list<std::string_view> accepted,
+                                const ParamDoc& doc, ParamSite loc) {
+  if (log_) {
+    nlohmann::json values = nlohmann::json::array();
+    for (std::string_view a : accepted) values.push_back(std::string(a));
+    Declare(key, "enum", def, {{"enum", values}}, doc, loc);
+  }
   const nlohmann::json* v = Lookup(key);
   if (!v || !ok()) return def;
   std::string got = v->is_string() ? v->get<std::string>() : v->dump();
@@ -243,12 +302,17 @@ std::string JsonReader::GetEnum(std::string_view key, std::string def,
   return got;
 }
 
-JsonReader JsonReader::Child(std::string_view key) {
+JsonReader JsonReader::Child(std::string_view key, const ParamDoc& doc,
+                             ParamSite loc) {
+  Declare(key, "object", nullptr, nlohmann::json::object(), doc, loc);
   const nlohmann::json* v = Lookup(key);
   return JsonReader(v ? *v : kEmptyObject, PathOf(key), *this);
 }
 
-std::vector<const nlohmann::json*> JsonReader::GetArray(std::string_view key) {
+std::vector<const nlohmann::json*> JsonReader::GetArray(std::string_view key,
+                                                        const ParamDoc& doc,
+                                                        ParamSite loc) {
+  Declare(key, "array", nullptr, nlohmann::json::object(), doc, loc);
   std::vector<const nlohmann::json*> out;
   const nlohmann::json* v = Lookup(key);
   if (!v || !ok()) return out;

@@ -5,8 +5,10 @@
 // that no getter asked for: "scenario.sts.latncy: unknown key; accepted: burst, latency, ...".
 // Messages always start with the JSON path of the offending value and say what is accepted.
 //
-// When a KeyLog is attached, every key path asked for is recorded (array indices written as
-// "[]"), which lets a test check that the loader, schema.json and docs/scenarios.md agree.
+// When a ParamLog is attached, every getter records its parameter's declaration (sim/config/
+// param.h) under the key's path (array indices written as "[]"): the JSON Schema and the docs'
+// field reference are generated from these records. Without a log the getters cost nothing
+// extra.
 #ifndef CREDSIM_SIM_CONFIG_JSON_READER_H_
 #define CREDSIM_SIM_CONFIG_JSON_READER_H_
 
@@ -14,7 +16,6 @@
 #include <initializer_list>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,18 +23,21 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "nlohmann/json.hpp"
+#include "sim/config/param.h"
 #include "sim/engine/time.h"
 
 namespace credsim {
 
-using KeyLog = std::set<std::string>;
+// The JSON Schema of a duration string as GetDuration accepts it (ParseDuration's grammar);
+// `credsim schema` emits it as $defs/duration.
+inline constexpr char kDurationSchema[] = R"json({"description": "A non-negative duration string in Abseil syntax: decimal numbers with a unit (ns, us, ms, s, m, h), concatenated, e.g. \"150ms\", \"10s\", \"1h30m\", \"1.5h\"; \"0\" is zero. At most 2562047h47m16.854775807s (2^63-1 ns).", "type": "string", "pattern": "^[+]?(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|ms|s|m|h))+)$"})json";
 
 class JsonReader {
  public:
   // `j` must be an object; otherwise status() is an error naming `path`. The reader keeps a
   // reference to `j`: it must outlive the reader (never pass a temporary).
-  JsonReader(const nlohmann::json&& j, std::string path, KeyLog* log = nullptr) = delete;
-  JsonReader(const nlohmann::json& j, std::string path, KeyLog* log = nullptr);
+  JsonReader(const nlohmann::json&& j, std::string path, ParamLog* log = nullptr) = delete;
+  JsonReader(const nlohmann::json& j, std::string path, ParamLog* log = nullptr);
   // Shares the error slot of `parent` (errors of children surface in the parent's Finish()).
   JsonReader(const nlohmann::json& j, std::string path, JsonReader& parent);
 
@@ -42,30 +46,47 @@ class JsonReader {
   absl::Status status() const { return *error_; }
   bool Has(std::string_view key) const;
 
-  Duration GetDuration(std::string_view key, Duration def);
+  Duration GetDuration(std::string_view key, Duration def, const ParamDoc& doc = {},
+      ParamSite loc = ParamSite::Current());
   // Like GetDuration but also accepts null / absent as "no value".
-  std::optional<Duration> GetOptionalDuration(std::string_view key);
-  double GetNumber(std::string_view key, double def, double min, double max);
+  std::optional<Duration> GetOptionalDuration(std::string_view key, const ParamDoc& doc = {},
+      ParamSite loc = ParamSite::Current());
+  double GetNumber(std::string_view key, double def, double min, double max, const ParamDoc& doc = {},
+      ParamSite loc = ParamSite::Current());
   // Integers are compared exactly with [min, max] (no rounding through double). A float is
   // accepted only if it is integral and exactly representable in range (3.0 yes, 3.5 no,
   // 9223372036854775808.0 not for int64).
-  int64_t GetInt(std::string_view key, int64_t def, int64_t min, int64_t max);
+  int64_t GetInt(std::string_view key, int64_t def, int64_t min, int64_t max, const ParamDoc& doc = {},
+      ParamSite loc = ParamSite::Current());
   // The same for the full unsigned 64-bit range (e.g. the scenario seed, 0 to 2^64-1).
-  uint64_t GetUint64(std::string_view key, uint64_t def, uint64_t min, uint64_t max);
-  bool GetBool(std::string_view key, bool def);
-  std::string GetString(std::string_view key, std::string def);
+  uint64_t GetUint64(std::string_view key, uint64_t def, uint64_t min, uint64_t max, const ParamDoc& doc = {},
+      ParamSite loc = ParamSite::Current());
+  bool GetBool(std::string_view key, bool def, const ParamDoc& doc = {},
+      ParamSite loc = ParamSite::Current());
+  std::string GetString(std::string_view key, std::string def, const ParamDoc& doc = {},
+      ParamSite loc = ParamSite::Current());
   std::string GetEnum(std::string_view key, std::string def,
-                      std::initializer_list<std::string_view> accepted);
+                      std::initializer_list<std::string_view> accepted, const ParamDoc& doc = {},
+      ParamSite loc = ParamSite::Current());
   // Raw access (marks the key known); null if absent.
-  const nlohmann::json* GetRaw(std::string_view key);
+  const nlohmann::json* GetRaw(std::string_view key, const ParamDoc& doc = {},
+      ParamSite loc = ParamSite::Current());
   // A child object reader; absent key → reader over an empty object.
-  JsonReader Child(std::string_view key);
+  JsonReader Child(std::string_view key, const ParamDoc& doc = {},
+      ParamSite loc = ParamSite::Current());
   // Array of objects: returns the elements (empty if absent); reports non-arrays.
-  std::vector<const nlohmann::json*> GetArray(std::string_view key);
+  std::vector<const nlohmann::json*> GetArray(std::string_view key, const ParamDoc& doc = {},
+      ParamSite loc = ParamSite::Current());
 
   // Path of a key or element below this object.
   std::string PathOf(std::string_view key) const;
   static std::string ElementPath(const std::string& array_path, size_t i);
+
+  // Records the declaration of `key` when a ParamLog is attached (the getters call it; readers
+  // of compound values call it themselves). `type`: see ParamRecord.
+  void Declare(std::string_view key, std::string_view type, nlohmann::json def,
+               nlohmann::json constraints, const ParamDoc& doc, const ParamSite& loc);
+  bool declaring() const { return log_ != nullptr; }
 
   // Records an error at `path` (first one wins).
   void Fail(std::string_view path, std::string_view message);
@@ -74,17 +95,16 @@ class JsonReader {
 
  private:
   const nlohmann::json* Lookup(std::string_view key);
-  void Log(std::string_view key);
-
+  
   const nlohmann::json& j_;
   std::string path_;
   std::shared_ptr<absl::Status> error_;
-  KeyLog* log_;
+  ParamLog* log_;
   std::vector<std::string> known_;
   static const nlohmann::json kEmptyObject;
 };
 
-// Normalizes "a.b[3].c" to "a.b[].c" (for KeyLog comparisons).
+// Normalizes "a.b[3].c" to "a.b[].c" (the paths of a ParamLog).
 std::string NormalizePath(std::string_view path);
 
 // The exact integer value of a JSON number: nullopt for non-numbers, non-integral floats and

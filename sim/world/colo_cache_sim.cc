@@ -1,6 +1,7 @@
 #include "sim/world/colo_cache_sim.h"
 
 #include "sim/config/distribution_json.h"
+#include "fmt/format.h"
 
 #include <algorithm>
 #include <string>
@@ -17,21 +18,39 @@ Time SaturatingAdd(Time t, Duration d) {
 }  // namespace
 
 absl::Status ParseColoCacheConfig(JsonReader& r, ColoCacheConfig* out) {
-  out->enabled = r.GetBool("enabled", out->enabled);
-  ReadDurationDistribution(r, "match_latency", &out->match_latency);
-  ReadDurationDistribution(r, "put_latency", &out->put_latency);
+  out->enabled = r.GetBool("enabled", out->enabled,
+      {.doc = "false = Cache API does nothing (match misses, put stores nothing).",
+       .source = "sources.md §P3 Where it works."});
+  ReadDurationDistribution(r, "match_latency", &out->match_latency,
+      {.doc = "Latency of match().",
+       .source = "assumption (sources.md §P3 put/match latency, §P9: 1-3 ms)."});
+  ReadDurationDistribution(r, "put_latency", &out->put_latency,
+      {.doc = "Latency of put().",
+       .source = "assumption (sources.md §P3, §P9: 1-3 ms)."});
   out->put_failure_probability =
-      r.GetNumber("put_failure_probability", out->put_failure_probability, 0, 1);
+      r.GetNumber("put_failure_probability", out->put_failure_probability, 0, 1,
+          {.doc = "put() resolves but silently stores nothing.",
+           .source = "assumption (sources.md §P3 put() semantics, §P9: 0.1 %)."});
   out->read_error_probability =
-      r.GetNumber("read_error_probability", out->read_error_probability, 0, 1);
+      r.GetNumber("read_error_probability", out->read_error_probability, 0, 1,
+          {.doc = "match() fails (counts as a miss).",
+           .source = "assumption."});
   const bool has_idle = r.Has("lru_idle_eviction");
-  if (std::optional<Duration> idle = r.GetOptionalDuration("lru_idle_eviction")) {
+  const std::string idle_default =
+      fmt::format(R"({{"default": "{}"}})", FormatDuration(out->lru_idle_eviction));
+  if (std::optional<Duration> idle = r.GetOptionalDuration("lru_idle_eviction",
+      {.doc = "An entry not matched for this long is evicted (LRU retention < TTL); null = "
+              "never.",
+       .source = "sources.md §P3 Retention vs Freshness; 1 h: assumption.",
+       .schema = idle_default})) {
     out->lru_idle_eviction = *idle;
   } else if (has_idle) {
     out->lru_idle_eviction = Duration::Infinite();  // explicit null: no idle eviction
   }
   out->eviction_probability =
-      r.GetNumber("eviction_probability", out->eviction_probability, 0, 1);
+      r.GetNumber("eviction_probability", out->eviction_probability, 0, 1,
+          {.doc = "A match finds a live entry evicted anyway (cache pressure).",
+           .source = "assumption."});
   return r.status();
 }
 

@@ -8,6 +8,18 @@
 #include "fmt/ranges.h"
 
 namespace credsim {
+
+namespace {
+// {"enum": [the region names]}: the schema of a region key.
+std::string_view RegionEnumSchema() {
+  static const std::string* schema = [] {
+    std::string s = R"({"enum": [)";
+    for (int i = 0; i < kRegionCount; ++i) s += fmt::format("{}\"{}\"", i ? ", " : "", kRegionNames[i]);
+    return new std::string(s + "]}");
+  }();
+  return *schema;
+}
+}  // namespace
 namespace {
 
 // kDefaultRegionTrafficShare (colos.h) is an assumption. The only per-region source found
@@ -53,14 +65,23 @@ ColoConfig DefaultColoConfig() {
 }
 
 absl::Status ParseColoConfig(JsonReader& r, ColoConfig* out) {
-  out->count = static_cast<int>(r.GetInt("count", out->count, 1, 5000));
-  if (const nlohmann::json* w = r.GetRaw("weights")) {
+  out->count = static_cast<int>(r.GetInt("count", out->count, 1, 5000,
+      {.doc = "Number of generated colos (colo000 is the busiest); assigned to the nine "
+              "regions so that each region's share of the traffic weight matches "
+              "`region_traffic_share`. Ignored when `list` is given.",
+       .source = "sources.md §P1: \"over 330 cities\"; §P9."}));
+  if (const nlohmann::json* w = r.GetRaw("weights",
+      {.doc = "Traffic share of the generated colos: \"uniform\", or {\"zipf\": s} (the colo of "
+              "rank i gets weight 1/(i+1)^s).",
+       .source = "assumption (sources.md §P8: request share per colo is heavy-tailed).",
+       .schema = R"json({"oneOf":[{"const":"uniform"},{"type":"object","additionalProperties":false}],"default":{"zipf":1.0}})json"})) {
     const std::string path = r.PathOf("weights");
     if (w->is_string() && *w == "uniform") {
       out->zipf_exponent = 0;
     } else if (w->is_object()) {
       JsonReader wr(*w, path, r);
-      out->zipf_exponent = wr.GetNumber("zipf", out->zipf_exponent, 0, 10);
+      out->zipf_exponent = wr.GetNumber("zipf", out->zipf_exponent, 0, 10,
+          {.doc = "Zipf exponent of the colo traffic weights (0 = uniform).", .source = "assumption (sources.md §P8)."});
       if (absl::Status s = wr.Finish(); !s.ok()) return s;
     } else {
       r.Fail(path, "expected \"uniform\" or {\"zipf\": <exponent >= 0>}");
@@ -70,11 +91,20 @@ absl::Status ParseColoConfig(JsonReader& r, ColoConfig* out) {
     // Given: replaces the default whole (absent regions 0). Absent: the keys are still read
     // (with the defaults) so that every key path is known.
     const bool given = r.Has("region_traffic_share");
-    JsonReader sr = r.Child("region_traffic_share");
+    JsonReader sr = r.Child("region_traffic_share",
+        {.doc = "Share of the generated colos' traffic weight per region. A given object "
+                "replaces the default whole (absent regions get 0); the shares must add up to "
+                "1 within 0.001 (else rejected) and are then normalised. Ranks are assigned to "
+                "regions busiest first, each to the region with the largest remaining deficit. "
+                "Ignored when `list` is given.",
+         .source = "assumption (NA/EU-heavy audience; Internet-user counts would put half in "
+                   "Asia, see docs/scenarios.md)."});
     std::array<double, kRegionCount> share{};
     double sum = 0;
     for (int i = 0; i < kRegionCount; ++i) {
-      share[i] = sr.GetNumber(kRegionNames[i], given ? 0.0 : out->region_traffic_share[i], 0, 1);
+      const std::string doc = fmt::format("Traffic share of {}.", kRegionLongNames[i]);
+      share[i] = sr.GetNumber(kRegionNames[i], given ? 0.0 : out->region_traffic_share[i], 0, 1,
+                              {.doc = doc, .source = "assumption."});
       sum += share[i];
     }
     if (absl::Status s = sr.Finish(); !s.ok()) return s;
@@ -92,13 +122,22 @@ absl::Status ParseColoConfig(JsonReader& r, ColoConfig* out) {
   }
   {
     const std::string path = r.PathOf("servers_per_colo");
-    const nlohmann::json* spc = r.GetRaw("servers_per_colo");
+    const nlohmann::json* spc = r.GetRaw("servers_per_colo",
+        {.doc = "Servers per colo holding an isolate of the Worker (each server has at most "
+                "one live isolate): an integer (every colo that many), or by the colo's "
+                "expected request rate λ = base rate x the colo's traffic share: clamp(ceil(λ "
+                "/ requests_per_server), 1, max).",
+         .source = "sources.md §P2 Worker sharding; §P8 Isolates (low-traffic Workers on one "
+                   "shard server per colo, hot colos spread over more; counts unpublished).",
+         .schema = R"json({"anyOf":[{"type":"integer","minimum":1,"maximum":1000},{"type":"object","additionalProperties":false}],"default":{"requests_per_server":25,"max":32}})json"});
     static const nlohmann::json kEmpty = nlohmann::json::object();
     const bool by_rate = spc == nullptr || spc->is_object();
     // The object's keys are read in both forms so that every key path is known.
     JsonReader sr(by_rate && spc != nullptr ? *spc : kEmpty, path, r);
-    const double rps = sr.GetNumber("requests_per_server", out->requests_per_server, 1e-6, 1e9);
-    const int max = static_cast<int>(sr.GetInt("max", out->max_servers_per_colo, 1, 1000));
+    const double rps = sr.GetNumber("requests_per_server", out->requests_per_server, 1e-6, 1e9,
+        {.doc = "Expected requests/s of the Worker one server takes before the colo spreads over another.", .source = "assumption (counts unpublished, sources.md §P8)."});
+    const int max = static_cast<int>(sr.GetInt("max", out->max_servers_per_colo, 1, 1000,
+        {.doc = "Most servers of one colo.", .source = "assumption."}));
     if (absl::Status s = sr.Finish(); !s.ok()) return s;
     if (spc == nullptr) {
       // keep the defaults (by rate unless a caller preset a fixed count)
@@ -118,44 +157,79 @@ absl::Status ParseColoConfig(JsonReader& r, ColoConfig* out) {
     }
   }
   out->routing = r.GetEnum("routing", out->routing == ColoConfig::Routing::kSharded ? "sharded" : "uniform",
-                           {"uniform", "sharded"}) == "sharded"
+                           {"uniform", "sharded"},
+      {.doc = "Server of a request within its colo: \"uniform\" (drawn uniformly among the "
+              "colo's servers) or \"sharded\" (every request of the Worker to its shard "
+              "server, server 0; overflow to other servers not modelled).",
+       .source = "sources.md §P2 Worker sharding; uniform is an assumption."}) == "sharded"
                      ? ColoConfig::Routing::kSharded
                      : ColoConfig::Routing::kUniform;
-  out->intra_region_rtt = r.GetDuration("intra_region_rtt", out->intra_region_rtt);
+  out->intra_region_rtt = r.GetDuration("intra_region_rtt", out->intra_region_rtt,
+      {.doc = "Round trip between two colos of the same region.",
+       .source = "assumption."});
   std::string sts = r.GetEnum("sts_region", kRegionNames[out->sts_region],
-                              {"wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"});
+                              {"wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"},
+      {.doc = "Region of the STS endpoint (the global endpoint sts.amazonaws.com is "
+              "us-east-1 ~ enam).",
+       .source = "sources.md §S3 \"The mint\"; sources.md §P7 Endpoints."});
   out->sts_region = RegionIndex(sts);
-  if (const nlohmann::json* rtt = r.GetRaw("rtt")) {
+  if (const nlohmann::json* rtt = r.GetRaw("rtt",
+      {.doc = "Round trips between regions, keyed `\"<a>-<b>\"` such as `\"wnam-enam\"` (either "
+              "order; one key sets both directions; if both orders are given, the one whose "
+              "first region comes later in wnam, enam, sam, weur, eeur, apac, oc, afr, me "
+              "wins). Absent pairs keep the default matrix.",
+       .source = "assumption.",
+       .schema = R"json({"type":"object","additionalProperties":false,"properties":{"wnam-enam":{"$ref":"#/$defs/duration","description":"Round trip between regions wnam and enam (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"70ms"},"wnam-sam":{"$ref":"#/$defs/duration","description":"Round trip between regions wnam and sam (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"150ms"},"wnam-weur":{"$ref":"#/$defs/duration","description":"Round trip between regions wnam and weur (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"140ms"},"wnam-eeur":{"$ref":"#/$defs/duration","description":"Round trip between regions wnam and eeur (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"170ms"},"wnam-apac":{"$ref":"#/$defs/duration","description":"Round trip between regions wnam and apac (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"120ms"},"wnam-oc":{"$ref":"#/$defs/duration","description":"Round trip between regions wnam and oc (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"160ms"},"wnam-afr":{"$ref":"#/$defs/duration","description":"Round trip between regions wnam and afr (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"250ms"},"wnam-me":{"$ref":"#/$defs/duration","description":"Round trip between regions wnam and me (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"220ms"},"enam-wnam":{"$ref":"#/$defs/duration","description":"Round trip between regions enam and wnam (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"70ms"},"enam-sam":{"$ref":"#/$defs/duration","description":"Round trip between regions enam and sam (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"120ms"},"enam-weur":{"$ref":"#/$defs/duration","description":"Round trip between regions enam and weur (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"80ms"},"enam-eeur":{"$ref":"#/$defs/duration","description":"Round trip between regions enam and eeur (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"110ms"},"enam-apac":{"$ref":"#/$defs/duration","description":"Round trip between regions enam and apac (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"200ms"},"enam-oc":{"$ref":"#/$defs/duration","description":"Round trip between regions enam and oc (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"220ms"},"enam-afr":{"$ref":"#/$defs/duration","description":"Round trip between regions enam and afr (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"200ms"},"enam-me":{"$ref":"#/$defs/duration","description":"Round trip between regions enam and me (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"170ms"},"sam-wnam":{"$ref":"#/$defs/duration","description":"Round trip between regions sam and wnam (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"150ms"},"sam-enam":{"$ref":"#/$defs/duration","description":"Round trip between regions sam and enam (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"120ms"},"sam-weur":{"$ref":"#/$defs/duration","description":"Round trip between regions sam and weur (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"190ms"},"sam-eeur":{"$ref":"#/$defs/duration","description":"Round trip between regions sam and eeur (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"220ms"},"sam-apac":{"$ref":"#/$defs/duration","description":"Round trip between regions sam and apac (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"300ms"},"sam-oc":{"$ref":"#/$defs/duration","description":"Round trip between regions sam and oc (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"300ms"},"sam-afr":{"$ref":"#/$defs/duration","description":"Round trip between regions sam and afr (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"330ms"},"sam-me":{"$ref":"#/$defs/duration","description":"Round trip between regions sam and me (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"280ms"},"weur-wnam":{"$ref":"#/$defs/duration","description":"Round trip between regions weur and wnam (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"140ms"},"weur-enam":{"$ref":"#/$defs/duration","description":"Round trip between regions weur and enam (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"80ms"},"weur-sam":{"$ref":"#/$defs/duration","description":"Round trip between regions weur and sam (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"190ms"},"weur-eeur":{"$ref":"#/$defs/duration","description":"Round trip between regions weur and eeur (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"35ms"},"weur-apac":{"$ref":"#/$defs/duration","description":"Round trip between regions weur and apac (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"250ms"},"weur-oc":{"$ref":"#/$defs/duration","description":"Round trip between regions weur and oc (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"280ms"},"weur-afr":{"$ref":"#/$defs/duration","description":"Round trip between regions weur and afr (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"150ms"},"weur-me":{"$ref":"#/$defs/duration","description":"Round trip between regions weur and me (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"100ms"},"eeur-wnam":{"$ref":"#/$defs/duration","description":"Round trip between regions eeur and wnam (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"170ms"},"eeur-enam":{"$ref":"#/$defs/duration","description":"Round trip between regions eeur and enam (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"110ms"},"eeur-sam":{"$ref":"#/$defs/duration","description":"Round trip between regions eeur and sam (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"220ms"},"eeur-weur":{"$ref":"#/$defs/duration","description":"Round trip between regions eeur and weur (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"35ms"},"eeur-apac":{"$ref":"#/$defs/duration","description":"Round trip between regions eeur and apac (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"220ms"},"eeur-oc":{"$ref":"#/$defs/duration","description":"Round trip between regions eeur and oc (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"300ms"},"eeur-afr":{"$ref":"#/$defs/duration","description":"Round trip between regions eeur and afr (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"170ms"},"eeur-me":{"$ref":"#/$defs/duration","description":"Round trip between regions eeur and me (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"90ms"},"apac-wnam":{"$ref":"#/$defs/duration","description":"Round trip between regions apac and wnam (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"120ms"},"apac-enam":{"$ref":"#/$defs/duration","description":"Round trip between regions apac and enam (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"200ms"},"apac-sam":{"$ref":"#/$defs/duration","description":"Round trip between regions apac and sam (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"300ms"},"apac-weur":{"$ref":"#/$defs/duration","description":"Round trip between regions apac and weur (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"250ms"},"apac-eeur":{"$ref":"#/$defs/duration","description":"Round trip between regions apac and eeur (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"220ms"},"apac-oc":{"$ref":"#/$defs/duration","description":"Round trip between regions apac and oc (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"120ms"},"apac-afr":{"$ref":"#/$defs/duration","description":"Round trip between regions apac and afr (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"300ms"},"apac-me":{"$ref":"#/$defs/duration","description":"Round trip between regions apac and me (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"180ms"},"oc-wnam":{"$ref":"#/$defs/duration","description":"Round trip between regions oc and wnam (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"160ms"},"oc-enam":{"$ref":"#/$defs/duration","description":"Round trip between regions oc and enam (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"220ms"},"oc-sam":{"$ref":"#/$defs/duration","description":"Round trip between regions oc and sam (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"300ms"},"oc-weur":{"$ref":"#/$defs/duration","description":"Round trip between regions oc and weur (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"280ms"},"oc-eeur":{"$ref":"#/$defs/duration","description":"Round trip between regions oc and eeur (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"300ms"},"oc-apac":{"$ref":"#/$defs/duration","description":"Round trip between regions oc and apac (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"120ms"},"oc-afr":{"$ref":"#/$defs/duration","description":"Round trip between regions oc and afr (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"350ms"},"oc-me":{"$ref":"#/$defs/duration","description":"Round trip between regions oc and me (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"250ms"},"afr-wnam":{"$ref":"#/$defs/duration","description":"Round trip between regions afr and wnam (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"250ms"},"afr-enam":{"$ref":"#/$defs/duration","description":"Round trip between regions afr and enam (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"200ms"},"afr-sam":{"$ref":"#/$defs/duration","description":"Round trip between regions afr and sam (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"330ms"},"afr-weur":{"$ref":"#/$defs/duration","description":"Round trip between regions afr and weur (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"150ms"},"afr-eeur":{"$ref":"#/$defs/duration","description":"Round trip between regions afr and eeur (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"170ms"},"afr-apac":{"$ref":"#/$defs/duration","description":"Round trip between regions afr and apac (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"300ms"},"afr-oc":{"$ref":"#/$defs/duration","description":"Round trip between regions afr and oc (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"350ms"},"afr-me":{"$ref":"#/$defs/duration","description":"Round trip between regions afr and me (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"130ms"},"me-wnam":{"$ref":"#/$defs/duration","description":"Round trip between regions me and wnam (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"220ms"},"me-enam":{"$ref":"#/$defs/duration","description":"Round trip between regions me and enam (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"170ms"},"me-sam":{"$ref":"#/$defs/duration","description":"Round trip between regions me and sam (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"280ms"},"me-weur":{"$ref":"#/$defs/duration","description":"Round trip between regions me and weur (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"100ms"},"me-eeur":{"$ref":"#/$defs/duration","description":"Round trip between regions me and eeur (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"90ms"},"me-apac":{"$ref":"#/$defs/duration","description":"Round trip between regions me and apac (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"180ms"},"me-oc":{"$ref":"#/$defs/duration","description":"Round trip between regions me and oc (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"250ms"},"me-afr":{"$ref":"#/$defs/duration","description":"Round trip between regions me and afr (sets both directions). Source: assumption (great-circle distance at ~2/3 c plus routing overhead).","default":"130ms"}},"default":{}})json"})) {
     JsonReader rr(*rtt, r.PathOf("rtt"), r);
+    const auto defaults = out->rtt_ms;
     for (int a = 0; a < kRegionCount; ++a) {
       for (int b = 0; b < kRegionCount; ++b) {
         if (a == b) continue;
         const std::string key = fmt::format("{}-{}", kRegionNames[a], kRegionNames[b]);
+        const std::string doc = fmt::format(
+            "Round trip between regions {} and {} (sets both directions).", kRegionNames[a],
+            kRegionNames[b]);
+        const ParamDoc pair{.doc = doc,
+                            .source = "assumption (great-circle distance at ~2/3 c plus "
+                                      "routing overhead)."};
         if (!rr.Has(key)) {
-          rr.GetRaw(key);  // known key
+          rr.GetDuration(key, Duration::Millis(std::llround(defaults[a][b])), pair);  // known key
           continue;
         }
-        const Duration d = rr.GetDuration(key, Duration());
+        const Duration d = rr.GetDuration(key, Duration::Millis(std::llround(defaults[a][b])), pair);
         out->rtt_ms[a][b] = out->rtt_ms[b][a] = d.millis();
       }
     }
     if (absl::Status s = rr.Finish(); !s.ok()) return s;
   }
-  const auto elements = r.GetArray("list");
+  const auto elements = r.GetArray("list",
+      {.doc = "Explicit colos; overrides `count` and `weights`. At least one weight must be "
+              "> 0."});
   const std::string list_path = r.PathOf("list");
   for (size_t i = 0; i < elements.size(); ++i) {
     JsonReader e(*elements[i], JsonReader::ElementPath(list_path, i), r);
     ColoSpec spec;
-    spec.name = e.GetString("name", fmt::format("colo{}", i));
-    const std::string region = e.GetString("region", "enam");
+    spec.name = e.GetString("name", fmt::format("colo{}", i),
+        {.doc = "Label of the colo (unique; `traffic.bursts[].colos` refers to it).",
+         .derived_default = true});
+    const ParamDoc region_doc{.doc = "Region of the colo.",
+                              .source = "sources.md §P5 Placement (location hints).",
+                              .schema = RegionEnumSchema()};
+    const std::string region = e.GetString("region", "enam", region_doc);
     spec.region = RegionIndex(region);
     if (spec.region < 0) {
       e.Fail(e.PathOf("region"),
              fmt::format("\"{}\" is not a region; expected one of {}", region, RegionList()));
     }
-    spec.weight = e.GetNumber("weight", 1.0, 0, 1e12);
+    spec.weight = e.GetNumber("weight", 1.0, 0, 1e12,
+        {.doc = "Relative traffic share.",
+         .source = "assumption."});
     // Absent: servers_per_colo (0 = by the colo's request rate).
-    spec.servers = static_cast<int>(e.GetInt("servers", out->servers_per_colo, 1, 1000));
+    spec.servers = static_cast<int>(e.GetInt("servers", out->servers_per_colo, 1, 1000,
+        {.doc = "Servers holding an isolate of the Worker (absent: from `servers_per_colo`, by "
+                "this colo's request rate by default).",
+         .source = "sources.md §P2.",
+         .derived_default = true}));
     if (absl::Status s = e.Finish(); !s.ok()) return s;
     out->list.push_back(std::move(spec));
   }

@@ -44,6 +44,10 @@
 namespace credsim {
 
 inline constexpr int kRegionCount = 9;
+// The regions' names in prose (the docs of per-region parameters), in kRegionNames' order.
+inline constexpr std::array<const char*, kRegionCount> kRegionLongNames = {
+    "Western North America", "Eastern North America", "South America", "Western Europe",
+    "Eastern Europe", "Asia-Pacific", "Oceania", "Africa", "the Middle East"};
 // Durable Object location hints (sources.md §P5).
 inline constexpr std::array<const char*, kRegionCount> kRegionNames = {
     "wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"};

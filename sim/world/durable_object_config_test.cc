@@ -13,7 +13,7 @@ using json = nlohmann::json;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-absl::Status Parse(const std::string& text, DurableObjectConfig* out, KeyLog* log = nullptr) {
+absl::Status Parse(const std::string& text, DurableObjectConfig* out, ParamLog* log = nullptr) {
   const json j = json::parse(text);
   JsonReader r(j, "scenario.durable_objects", log);
   absl::Status s = ParseDurableObjectConfig(r, out);
@@ -40,7 +40,7 @@ TEST(DurableObjectConfigTest, EmptyObjectKeepsTheDocumentedDefaults) {
 
 TEST(DurableObjectConfigTest, ReadsEveryField) {
   DurableObjectConfig c;
-  KeyLog log;
+  ParamLog log;
   ASSERT_TRUE(Parse(R"({"placement": "hint", "location_colo": 12,
                         "service_time": {"uniform": {"min": "1ms", "max": "3ms"}},
                         "storage_latency": "5ms", "soft_limit_rps": 500, "max_queue": 7,

@@ -34,12 +34,28 @@ bool KvConfig::InOutage(Time t) const {
 }
 
 absl::Status ParseKvConfig(JsonReader& r, KvConfig* out) {
-  ReadDurationDistribution(r, "read_latency_hot", &out->read_latency_hot);
-  ReadDurationDistribution(r, "read_latency_cold", &out->read_latency_cold);
-  ReadDurationDistribution(r, "write_latency", &out->write_latency);
-  ReadDurationDistribution(r, "propagation_delay", &out->propagation_delay);
-  out->min_cache_ttl = r.GetDuration("min_cache_ttl", out->min_cache_ttl);
-  out->default_cache_ttl = r.GetDuration("default_cache_ttl", out->default_cache_ttl);
+  ReadDurationDistribution(r, "read_latency_hot", &out->read_latency_hot,
+      {.doc = "Latency of a read served from the colo's cache.",
+       .source = "sources.md §P4 Read latency, §P9 (1-5 ms); distribution: assumption."});
+  ReadDurationDistribution(r, "read_latency_cold", &out->read_latency_cold,
+      {.doc = "Latency of a read that goes to the regional/central tiers.",
+       .source = "assumption (sources.md §P8, §P9: 30-150 ms)."});
+  ReadDurationDistribution(r, "write_latency", &out->write_latency,
+      {.doc = "Round trip of a write to the central store.",
+       .source = "assumption."});
+  ReadDurationDistribution(r, "propagation_delay", &out->propagation_delay,
+      {.doc = "Time until a write is visible in colos other than the writer's (visible at "
+              "once in the writer's colo); overlaps a colo's cache age rather than adding to "
+              "it, so staleness is at most max(largest delay, cacheTtl) (docs/scenarios.md, "
+              "KV read semantics).",
+       .source = "sources.md §P4 Consistency: \"up to 60 seconds or more\"; §P4 Staleness bound "
+                 "on read."});
+  out->min_cache_ttl = r.GetDuration("min_cache_ttl", out->min_cache_ttl,
+      {.doc = "Smallest cacheTtl accepted by get().",
+       .source = "sources.md §P4 cacheTtl: 30 s (current limits page; 60 s on older pages)."});
+  out->default_cache_ttl = r.GetDuration("default_cache_ttl", out->default_cache_ttl,
+      {.doc = "cacheTtl used when a get() passes none.",
+       .source = "sources.md §P4 cacheTtl: default 60 s."});
   if (r.ok() && out->default_cache_ttl < out->min_cache_ttl) {
     r.Fail(r.PathOf("default_cache_ttl"),
            fmt::format("{} is below min_cache_ttl ({}); expected a duration >= min_cache_ttl",
@@ -47,9 +63,18 @@ absl::Status ParseKvConfig(JsonReader& r, KvConfig* out) {
                        FormatDuration(out->min_cache_ttl)));
   }
   out->write_rate_per_key_per_s =
-      r.GetNumber("write_rate_per_key_per_s", out->write_rate_per_key_per_s, 0, 1e9);
-  out->min_expiration_ttl = r.GetDuration("min_expiration_ttl", out->min_expiration_ttl);
-  const std::vector<const nlohmann::json*> outages = r.GetArray("outages");
+      r.GetNumber("write_rate_per_key_per_s", out->write_rate_per_key_per_s, 0, 1e9,
+          {.doc = "Writes per second accepted per key; excess writes get 429 and are counted in "
+                  "kv.writes_rate_limited, not billed (no source bills a rejected write). 0 = "
+                  "unlimited.",
+           .source = "sources.md §P4 Write rate per key: 1 write/s."});
+  out->min_expiration_ttl = r.GetDuration("min_expiration_ttl", out->min_expiration_ttl,
+      {.doc = "Smallest expirationTtl accepted by put().",
+       .source = "sources.md §P4 Expiration: < 60 s not supported."});
+  const std::vector<const nlohmann::json*> outages = r.GetArray("outages",
+      {.doc = "Central-store outages [start, end) since the start: cold reads and writes "
+              "fail, reads served from a colo's cache keep working.",
+       .source = "sources.md §P4 Outage behaviour (2025-06-12); none by default."});
   if (r.ok() && r.Has("outages")) {
     out->outages.clear();
     const std::string array_path = r.PathOf("outages");
@@ -60,8 +85,10 @@ absl::Status ParseKvConfig(JsonReader& r, KvConfig* out) {
           o.Fail(o.PathOf(key), "missing; expected a duration since the simulation start");
         }
       }
-      const Duration start = o.GetDuration("start", Duration());
-      const Duration end = o.GetDuration("end", Duration());
+      const Duration start = o.GetDuration("start", Duration(),
+          {.doc = "Start of the window.", .required = true});
+      const Duration end = o.GetDuration("end", Duration(),
+          {.doc = "End of the window (exclusive).", .required = true});
       if (o.ok() && end <= start) {
         o.Fail(o.PathOf("end"), fmt::format("must be after start ({})", FormatDuration(start)));
       }
@@ -70,9 +97,12 @@ absl::Status ParseKvConfig(JsonReader& r, KvConfig* out) {
     }
   }
   out->read_error_probability =
-      r.GetNumber("read_error_probability", out->read_error_probability, 0, 1);
+      r.GetNumber("read_error_probability", out->read_error_probability, 0, 1,
+          {.doc = "A get() fails with an error.",
+           .source = "assumption."});
   // background_refresh: an object {"window"}, true (defaults), or null / false (off).
-  const nlohmann::json* refresh = r.GetRaw("background_refresh");
+  const nlohmann::json* refresh = r.GetRaw("background_refresh",
+      {.schema = R"json({"anyOf": [{"type": "object"}, {"type": "boolean"}, {"type": "null"}], "default": {"window": 0.5}})json"});
   if (r.ok() && refresh != nullptr && !refresh->is_object()) {
     if (refresh->is_null() || refresh->is_boolean()) {
       out->background_refresh.enabled = refresh->is_boolean() && refresh->get<bool>();
@@ -83,9 +113,15 @@ absl::Status ParseKvConfig(JsonReader& r, KvConfig* out) {
     }
   } else {
     if (refresh != nullptr) out->background_refresh.enabled = true;
-    JsonReader b = r.Child("background_refresh");
+    JsonReader b = r.Child("background_refresh",
+        {.doc = "Background refresh of frequently read keys: the re-fetch takes a cold-read "
+                "latency, is not a user read (not billed), and renews the copy with the "
+                "version then visible. true or an object enables it, null or false disables it.",
+         .source = "sources.md §P4 Architecture (\"Frequently read keys are refreshed in the "
+                   "background before their cache expires\"); trigger: assumption."});
     out->background_refresh.window =
-        b.GetNumber("window", out->background_refresh.window, 0, 1);
+        b.GetNumber("window", out->background_refresh.window, 0, 1,
+            {.doc = "A read served from the colo's copy once the copy is at least (1 - window) x its cacheTtl old starts a background re-fetch (at most one in flight per colo and key); 0 never triggers.", .source = "assumption."});
     (void)b.Finish();  // unknown keys; the error lands in `r`
   }
   return r.status();

@@ -5,13 +5,17 @@
 namespace credsim {
 
 absl::Status ParseRevocationConfig(JsonReader& r, RevocationConfig* out) {
-  const auto events = r.GetArray("events");
+  const auto events = r.GetArray("events",
+      {.doc = "Revocation events: credentials of the role issued before `at` are rejected by "
+              "AWS with 403 from `at` on."});
   for (size_t i = 0; i < events.size(); ++i) {
     JsonReader e(*events[i], JsonReader::ElementPath(r.PathOf("events"), i), r);
     RevocationEvent ev;
-    ev.revoked_before = Time() + e.GetDuration("at", Duration());
-    ev.role = e.Has("role") ? static_cast<uint32_t>(e.GetInt("role", 0, 0, 10000000))
-                            : (e.GetRaw("role"), RevocationEvent::kAllRoles);
+    ev.revoked_before = Time() + e.GetDuration("at", Duration(),
+        {.doc = "Instant since the start."});
+    const ParamDoc role_doc{.doc = "Revoked role; absent = every role.", .derived_default = true};
+    ev.role = e.Has("role") ? static_cast<uint32_t>(e.GetInt("role", 0, 0, 10000000, role_doc))
+                            : (e.GetRaw("role", role_doc), RevocationEvent::kAllRoles);
     if (absl::Status s = e.Finish(); !s.ok()) return s;
     out->events.push_back(ev);
   }
@@ -19,14 +23,25 @@ absl::Status ParseRevocationConfig(JsonReader& r, RevocationConfig* out) {
                    [](const RevocationEvent& a, const RevocationEvent& b) {
                      return a.revoked_before < b.revoked_before;
                    });
-  out->publish_delay = r.GetDuration("publish_delay", out->publish_delay);
-  out->poll_latency = r.GetDuration("poll_latency", out->poll_latency);
-  const auto outages = r.GetArray("feed_outages");
+  out->publish_delay = r.GetDuration("publish_delay", out->publish_delay,
+      {.doc = "Delay between an event and its publication on the feed.",
+       .source = "assumption."});
+  out->poll_latency = r.GetDuration("poll_latency", out->poll_latency,
+      {.doc = "Latency of one feed poll.",
+       .source = "assumption."});
+  const auto outages = r.GetArray("feed_outages",
+      {.doc = "Windows [start, end) in which feed polls fail.",
+       .source = "assumption."});
   for (size_t i = 0; i < outages.size(); ++i) {
     JsonReader o(*outages[i], JsonReader::ElementPath(r.PathOf("feed_outages"), i), r);
     RevocationConfig::Outage w;
-    w.start = o.GetDuration("start", Duration());
-    w.end = o.GetDuration("end", Duration());
+    w.start = o.GetDuration("start", Duration(),
+        {.doc = "Start of the window.",
+         .source = "assumption."});
+    w.end = o.GetDuration("end", Duration(),
+        {.doc = "End of the window (exclusive).",
+         .source = "assumption.",
+         .required = true});
     if (w.end <= w.start && o.ok()) o.Fail(o.PathOf("end"), "must be after start");
     if (absl::Status s = o.Finish(); !s.ok()) return s;
     out->feed_outages.push_back(w);

@@ -14,38 +14,64 @@ namespace {
 // Longest latency or stall drawn (about 31 years): keeps Time arithmetic far from overflow.
 constexpr double kMaxDrawSeconds = 1e9;
 
-Distribution GetDistribution(JsonReader& r, std::string_view key, const Distribution& def) {
+Distribution GetDistribution(JsonReader& r, std::string_view key, const Distribution& def,
+                             const ParamDoc& doc,
+                             ParamSite loc = ParamSite::Current()) {
   Distribution d = def;
-  ReadDurationDistribution(r, key, &d);
+  ReadDurationDistribution(r, key, &d, doc, loc);
   return d;
 }
 
 void ParseRetries(JsonReader& r, StsRetryConfig* out) {
   const std::string mode = r.GetEnum("mode", std::string(StsRetryModeName(out->mode)),
-                                     {"none", "standard", "standard-2026"});
+                                     {"none", "standard", "standard-2026"},
+      {.doc = "\"none\" (the real proxy), \"standard\" (SDK standard mode before 2026) or "
+              "\"standard-2026\" (AWS_NEW_RETRIES_2026).",
+       .source = "sources.md §S3 \"The mint\": no retries; sources.md §P7 SDK retry."});
   const StsRetryMode m = mode == "standard"        ? StsRetryMode::kStandard
                          : mode == "standard-2026" ? StsRetryMode::kStandard2026
                                                    : StsRetryMode::kNone;
   const StsRetryConfig def = StsRetryDefaults(m);
   out->mode = m;
-  out->max_attempts = static_cast<int>(r.GetInt("max_attempts", def.max_attempts, 1, 100));
-  out->base_backoff_transient = r.GetDuration("base_backoff_transient", def.base_backoff_transient);
+  out->max_attempts = static_cast<int>(r.GetInt("max_attempts", def.max_attempts, 1, 100,
+      {.doc = "Attempts including the first.",
+       .source = "sources.md §P7 SDK retry: 3 attempts (both sets)."}));
+  out->base_backoff_transient = r.GetDuration("base_backoff_transient", def.base_backoff_transient,
+      {.doc = "Backoff base for transient errors; retry n waits U(0,1) x min(max_backoff, "
+              "base x 2^(n-1)).",
+       .source = "sources.md §P7 SDK retry: 100 ms (2026 update: 50 ms)."});
   out->base_backoff_throttling =
-      r.GetDuration("base_backoff_throttling", def.base_backoff_throttling);
-  out->max_backoff = r.GetDuration("max_backoff", def.max_backoff);
+      r.GetDuration("base_backoff_throttling", def.base_backoff_throttling,
+          {.doc = "Backoff base after Throttling.",
+           .source = "sources.md §P7 SDK retry: 500 ms (2026 update: 1 000 ms)."});
+  out->max_backoff = r.GetDuration("max_backoff", def.max_backoff,
+      {.doc = "Backoff cap.",
+       .source = "sources.md §P7 SDK retry: 20 s."});
   constexpr int64_t kMaxTokens = 1000000000;
-  out->quota = static_cast<int>(r.GetInt("quota", def.quota, 0, kMaxTokens));
-  out->retry_cost = static_cast<int>(r.GetInt("retry_cost", def.retry_cost, 0, kMaxTokens));
+  out->quota = static_cast<int>(r.GetInt("quota", def.quota, 0, kMaxTokens,
+      {.doc = "Client-side retry quota (tokens).",
+       .source = "sources.md §P7 SDK retry: 500 tokens."}));
+  out->retry_cost = static_cast<int>(r.GetInt("retry_cost", def.retry_cost, 0, kMaxTokens,
+      {.doc = "Tokens per retry of a non-throttling, non-timeout error.",
+       .source = "sources.md §P7 SDK retry: 5 (2026 update: 14)."}));
   out->timeout_retry_cost =
-      static_cast<int>(r.GetInt("timeout_retry_cost", def.timeout_retry_cost, 0, kMaxTokens));
+      static_cast<int>(r.GetInt("timeout_retry_cost", def.timeout_retry_cost, 0, kMaxTokens,
+          {.doc = "Tokens per retry after a timeout.",
+           .source = "sources.md §P7 SDK retry: 10 (2026 update: 14)."}));
   out->throttling_retry_cost = static_cast<int>(
-      r.GetInt("throttling_retry_cost", def.throttling_retry_cost, 0, kMaxTokens));
+      r.GetInt("throttling_retry_cost", def.throttling_retry_cost, 0, kMaxTokens,
+          {.doc = "Tokens per retry after Throttling.",
+           .source = "sources.md §P7 SDK retry: 5 (2026 update: 5)."}));
   out->no_retry_increment =
-      static_cast<int>(r.GetInt("no_retry_increment", def.no_retry_increment, 0, kMaxTokens));
+      static_cast<int>(r.GetInt("no_retry_increment", def.no_retry_increment, 0, kMaxTokens,
+          {.doc = "Tokens refunded per success without retry.",
+           .source = "sources.md §P7 SDK retry: +1 per success without retry."}));
 }
 
 void ParseOutages(JsonReader& r, std::vector<StsOutage>* out) {
-  const std::vector<const nlohmann::json*> items = r.GetArray("outages");
+  const std::vector<const nlohmann::json*> items = r.GetArray("outages",
+      {.doc = "Windows [start, end) since the start in which STS is down.",
+       .source = "assumption: none."});
   const std::string array_path = r.PathOf("outages");
   out->clear();
   for (size_t i = 0; i < items.size(); ++i) {
@@ -58,10 +84,18 @@ void ParseOutages(JsonReader& r, std::vector<StsOutage>* out) {
                                      key));
       }
     }
-    w.start = o.GetDuration("start", Duration());
-    w.end = o.GetDuration("end", Duration());
+    w.start = o.GetDuration("start", Duration(),
+        {.doc = "Start of the window.", .required = true});
+    w.end = o.GetDuration("end", Duration(),
+        {.doc = "End of the window (exclusive).", .required = true});
     const std::string mode = o.GetEnum("mode", std::string(StsOutageModeName(w.mode)),
-                                       {"error", "unreachable", "hang"});
+                                       {"error", "unreachable", "hang"},
+        {.doc = "\"error\": STS answers with a 5xx error document after the drawn latency (502); "
+                "\"unreachable\": the connection fails after the drawn latency (no parseable "
+                "answer, 503); \"hang\": attempts hang until the client timeout (503).",
+         .source = "sources.md §S3 \"The mint\" error mapping (error document 502; timeout, "
+                   "connection error, unparseable body 503); when a connection failure is "
+                   "noticed: assumption."});
     w.mode = mode == "hang"          ? StsOutageMode::kHang
              : mode == "unreachable" ? StsOutageMode::kUnreachable
                                      : StsOutageMode::kError;
@@ -118,39 +152,79 @@ StsRetryConfig StsRetryDefaults(StsRetryMode mode) {
 
 absl::Status ParseStsConfig(JsonReader& r, StsConfig* out) {
   const StsConfig def;
-  out->latency = GetDistribution(r, "latency", def.latency);
+  out->latency = GetDistribution(r, "latency", def.latency,
+      {.doc = "Time from sending an attempt to its answer without stalls (network + TLS set-up + processing): as seen by every colo under `network` \"included\", by a colo inside the STS Region under \"add_rtt\".",
+       .source = "assumption (sources.md §S3 \"The mint\": lognormal, median ~150 ms, p99 ~1 s, for the call from a colo to the global endpoint)."});
   out->network = r.GetEnum("network", std::string(StsNetworkModeName(def.network)),
-                           {"included", "add_rtt"}) == "add_rtt"
+                           {"included", "add_rtt"},
+      {.doc = "\"included\": `latency` already contains the colo -> STS network, no RTT is "
+              "added and every colo sees the same latency; \"add_rtt\": a colo outside the STS "
+              "Region adds RTT(colo, `world.colos.sts_region`) - "
+              "`world.colos.intra_region_rtt` to every attempt (geography matters).",
+       .source = "sources.md §S3 \"The mint\" (latency from a colo to us-east-1, so adding the "
+                 "RTT counts the network twice); sources.md §P8 STS (RTT colo->Region + TLS + "
+                 "service time) for \"add_rtt\"."}) == "add_rtt"
                      ? StsNetworkMode::kAddRtt
                      : StsNetworkMode::kIncluded;
-  out->rtt = r.GetDuration("rtt", def.rtt);
-  out->stall_probability = r.GetNumber("stall_probability", def.stall_probability, 0, 1);
-  out->stall_duration = GetDistribution(r, "stall_duration", def.stall_duration);
-  out->timeout = r.GetDuration("timeout", def.timeout);
+  out->rtt = r.GetDuration("rtt", def.rtt,
+      {.doc = "A fixed extra round trip added to every attempt of every colo in both "
+              "`network` modes (e.g. an egress proxy hop); not the colo -> Region RTT, which "
+              "is in `latency` or added by \"add_rtt\".",
+       .source = "assumption: none."});
+  out->stall_probability = r.GetNumber("stall_probability", def.stall_probability, 0, 1,
+      {.doc = "Probability that an attempt stalls.",
+       .source = "assumption (sources.md §S3 \"The mint\": 0.1-1 %)."});
+  out->stall_duration = GetDistribution(r, "stall_duration", def.stall_duration,
+      {.doc = "Extra delay of a stalled attempt.",
+       .source = "assumption: runs into the 10 s timeout."});
+  out->timeout = r.GetDuration("timeout", def.timeout,
+      {.doc = "Per-attempt client timeout (then 503).",
+       .source = "sources.md §S3 \"The mint\": per-request timeout 10 s."});
   if (r.ok() && out->timeout <= Duration()) {
     r.Fail(r.PathOf("timeout"), "must be positive");
   }
 
   {
-    JsonReader c = r.Child("retries");
+    JsonReader c = r.Child("retries",
+        {.doc = "AWS SDK standard-mode retries (the real proxy does not retry). Fields other "
+                "than `mode` default to the documented values of the chosen mode.",
+         .source = "sources.md §P7 SDK retry."});
     out->retries = def.retries;
     ParseRetries(c, &out->retries);
     (void)c.Finish();
   }
   {
-    JsonReader c = r.Child("rate_limit");
-    out->rate_limit.enabled = c.GetBool("enabled", def.rate_limit.enabled);
-    out->rate_limit.rate_per_s = c.GetNumber("rate_per_s", def.rate_limit.rate_per_s, 0, 1e9);
-    out->rate_limit.burst = c.GetInt("burst", def.rate_limit.burst, 1, 1000000000);
+    JsonReader c = r.Child("rate_limit",
+        {.doc = "Per-account STS request quota as a token bucket; excess attempts get "
+                "Throttling (502).",
+         .source = "sources.md §P7 Request quota, Throttling."});
+    out->rate_limit.enabled = c.GetBool("enabled", def.rate_limit.enabled,
+        {.doc = "Apply the token bucket.",
+         .source = "sources.md §P7 Request quota."});
+    out->rate_limit.rate_per_s = c.GetNumber("rate_per_s", def.rate_limit.rate_per_s, 0, 1e9,
+        {.doc = "Tokens per second.",
+         .source = "sources.md §P7 Request quota: 600 rps per account per Region (unconfirmed for "
+                   "this API)."});
+    out->rate_limit.burst = c.GetInt("burst", def.rate_limit.burst, 1, 1000000000,
+        {.doc = "Bucket size.",
+         .source = "assumption: one second's worth."});
     (void)c.Finish();
   }
   {
-    JsonReader c = r.Child("errors");
-    out->errors.access_denied = c.GetNumber("access_denied", def.errors.access_denied, 0, 1);
+    JsonReader c = r.Child("errors",
+        {.doc = "Probabilities that STS answers an admitted attempt with an error (sum <= 1).",
+         .source = "sources.md §P7 Operation errors, §P8 STS."});
+    out->errors.access_denied = c.GetNumber("access_denied", def.errors.access_denied, 0, 1,
+        {.doc = "AccessDenied / IDPRejectedClaim (403, not retried).",
+         .source = "assumption (sources.md §P7 errors)."});
     out->errors.invalid_identity_token =
-        c.GetNumber("invalid_identity_token", def.errors.invalid_identity_token, 0, 1);
+        c.GetNumber("invalid_identity_token", def.errors.invalid_identity_token, 0, 1,
+            {.doc = "InvalidIdentityToken \"couldn't retrieve verification key\" (502, not retried).",
+             .source = "assumption (sources.md §P7 errors)."});
     out->errors.idp_communication =
-        c.GetNumber("idp_communication", def.errors.idp_communication, 0, 1);
+        c.GetNumber("idp_communication", def.errors.idp_communication, 0, 1,
+            {.doc = "IDPCommunicationError (502, transient, retried).",
+             .source = "assumption (sources.md §P7 errors)."});
     const double sum = out->errors.access_denied + out->errors.invalid_identity_token +
                        out->errors.idp_communication;
     if (c.ok() && sum > 1) {
@@ -160,7 +234,10 @@ absl::Status ParseStsConfig(JsonReader& r, StsConfig* out) {
   }
   ParseOutages(r, &out->outages);
 
-  out->credential_duration = r.GetDuration("credential_duration", def.credential_duration);
+  out->credential_duration = r.GetDuration("credential_duration", def.credential_duration,
+      {.doc = "Lifetime of issued credentials (DurationSeconds).",
+       .source = "sources.md §P7 DurationSeconds: default 3 600 s, 900-43 200 s; sources.md §S3 "
+                 "\"The mint\"."});
   if (r.ok()) {
     const Duration d = out->credential_duration;
     if (d < Duration::Seconds(900) || d > Duration::Seconds(43200)) {
@@ -174,7 +251,9 @@ absl::Status ParseStsConfig(JsonReader& r, StsConfig* out) {
                          FormatDuration(d)));
     }
   }
-  out->signing_cpu = GetDistribution(r, "signing_cpu", def.signing_cpu);
+  out->signing_cpu = GetDistribution(r, "signing_cpu", def.signing_cpu,
+      {.doc = "CPU time to sign the RS256 JWT before each STS exchange.",
+       .source = "assumption (sources.md §S3 \"The mint\": 2-10 ms in wasm)."});
   return r.status();
 }
 

@@ -50,17 +50,29 @@ absl::Status ParseCurve(JsonReader& r, TrafficConfig* out) {
     r.GetRaw("curve");
     return r.status();
   }
-  JsonReader c = r.Child("curve");
-  const std::string type = c.GetEnum("type", "constant", {"constant", "piecewise", "diurnal"});
+  JsonReader c = r.Child("curve",
+      {.doc = "Multiplier of `rate` over time.",
+       .source = "assumption."});
+  const std::string type = c.GetEnum("type", "constant", {"constant", "piecewise", "diurnal"},
+      {.doc = "\"constant\" (1), \"piecewise\" (step function of `points`, 1 before the first "
+              "point) or \"diurnal\" (cosine between `trough` and 1).",
+       .source = "assumption."});
   if (type == "piecewise") {
     out->curve = TrafficConfig::Curve::kPiecewise;
-    const auto pts = c.GetArray("points");
+    const auto pts = c.GetArray("points",
+        {.doc = "Steps of a piecewise curve (required and non-empty for \"piecewise\"; `at` "
+                "non-decreasing).",
+         .source = "assumption."});
     if (pts.empty() && c.ok()) c.Fail(c.PathOf("points"), "a piecewise curve needs at least one point");
     for (size_t i = 0; i < pts.size(); ++i) {
       JsonReader p(*pts[i], JsonReader::ElementPath(c.PathOf("points"), i), c);
       CurvePoint cp;
-      cp.at = p.GetDuration("at", Duration());
-      cp.multiplier = p.GetNumber("multiplier", 1.0, 0, 1e6);
+      cp.at = p.GetDuration("at", Duration(),
+          {.doc = "Instant since the start from which the multiplier applies.",
+           .source = "assumption."});
+      cp.multiplier = p.GetNumber("multiplier", 1.0, 0, 1e6,
+          {.doc = "Multiplier of `rate` from `at` on.",
+           .source = "assumption."});
       if (absl::Status s = p.Finish(); !s.ok()) return s;
       if (!out->points.empty() && cp.at < out->points.back().at) {
         p.Fail(p.PathOf("at"), "points must be in increasing time order");
@@ -71,10 +83,13 @@ absl::Status ParseCurve(JsonReader& r, TrafficConfig* out) {
     c.GetArray("points");
   }
   if (type == "diurnal") out->curve = TrafficConfig::Curve::kDiurnal;
-  out->diurnal_period = c.GetDuration("period", out->diurnal_period);
+  out->diurnal_period = c.GetDuration("period", out->diurnal_period,
+      {.doc = "Period of the diurnal curve.",
+       .source = "assumption."});
   {
     // A clock time with the anchor, an offset from t = 0 without it.
-    const nlohmann::json* raw = c.GetRaw("peak_at");
+    const nlohmann::json* raw = c.GetRaw("peak_at",
+        {.schema = R"json({"anyOf": [{"$ref": "#/$defs/duration"}, {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"}]})json"});
     const std::string path = c.PathOf("peak_at");
     absl::StatusOr<Duration> clock =
         raw && raw->is_string() ? ParseTimeOfDay(raw->get<std::string>())
@@ -96,10 +111,16 @@ absl::Status ParseCurve(JsonReader& r, TrafficConfig* out) {
       c.Fail(path, "a clock time needs traffic.start_time_of_day; expected a duration from "
                    "t = 0 such as \"14h\", or set traffic.start_time_of_day");
     } else {
-      out->diurnal_peak_at = c.GetDuration("peak_at", out->diurnal_peak_at);
+      out->diurnal_peak_at = c.GetDuration("peak_at", out->diurnal_peak_at,
+          {.doc = "Instant of the diurnal peak (multiplier 1): a duration from t = 0, or with "
+                  "`traffic.start_time_of_day` a clock time \"HH:MM[:SS]\" (then required to be a "
+                  "clock time; absent: 14:00).",
+           .source = "assumption."});
     }
   }
-  out->diurnal_trough = c.GetNumber("trough", out->diurnal_trough, 0, 1);
+  out->diurnal_trough = c.GetNumber("trough", out->diurnal_trough, 0, 1,
+      {.doc = "Diurnal multiplier at the trough.",
+       .source = "assumption."});
   if (out->diurnal_period <= Duration() && c.ok()) c.Fail(c.PathOf("period"), "must be > 0");
   return c.Finish();
 }
@@ -127,7 +148,13 @@ absl::StatusOr<Duration> ParseTimeOfDay(std::string_view text) {
 }
 
 absl::Status ParseTrafficConfig(JsonReader& r, const std::string& base_dir, TrafficConfig* out) {
-  if (const nlohmann::json* tod = r.GetRaw("start_time_of_day"); tod && !tod->is_null()) {
+  if (const nlohmann::json* tod = r.GetRaw("start_time_of_day",
+      {.doc = "Local clock time at t = 0 (the start of the warm-up), \"HH:MM\" or \"HH:MM:SS\"; "
+              "null: no anchor. With it, `curve.peak_at` is a clock time (default 14:00; the "
+              "diurnal `period` must be 24h) and bursts may give `at` (a clock time) instead "
+              "of `start`.",
+       .source = "assumption.",
+       .schema = R"json({"anyOf":[{"type":"null"},{"type":"string","pattern":"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"}],"default":null})json"}); tod && !tod->is_null()) {
     absl::StatusOr<Duration> clock = tod->is_string() ? ParseTimeOfDay(tod->get<std::string>())
                                                       : absl::InvalidArgumentError(
                                                             "expected \"HH:MM\" or \"HH:MM:SS\" "
@@ -138,17 +165,35 @@ absl::Status ParseTrafficConfig(JsonReader& r, const std::string& base_dir, Traf
       out->start_time_of_day = *clock;
     }
   }
-  out->roles = r.GetInt("roles", out->roles, 1, 10000000);
-  out->sessions_per_role = r.GetInt("sessions_per_role", out->sessions_per_role, 1, 1000000);
+  out->roles = r.GetInt("roles", out->roles, 1, 10000000,
+      {.doc = "Number of roles (data connections); each role has its own credentials. "
+              "Overridden by `role_rates`.",
+       .source = "assumption."});
+  out->sessions_per_role = r.GetInt("sessions_per_role", out->sessions_per_role, 1, 1000000,
+      {.doc = "Sessions per role; each request picks one uniformly and the credential key is "
+              "(role, session).",
+       .source = "sources.md §S2 \"L1 (per-isolate) cache\" v2: key = role ARN + subject "
+                 "(connection)."});
   if (r.Has("popularity")) {
-    JsonReader p = r.Child("popularity");
-    out->popularity_zipf = p.GetNumber("zipf", out->popularity_zipf, 0, 10);
+    JsonReader p = r.Child("popularity",
+        {.doc = "Role popularity.",
+         .source = "assumption."});
+    out->popularity_zipf = p.GetNumber("zipf", out->popularity_zipf, 0, 10,
+        {.doc = "Zipf exponent over roles: role k gets a share ~ 1/(k+1)^s (0 = uniform).",
+         .source = "assumption."});
     if (absl::Status s = p.Finish(); !s.ok()) return s;
   } else {
     r.GetRaw("popularity");
   }
-  out->rate = r.GetNumber("rate", out->rate, 0, kMaxRequestRate);
-  if (const nlohmann::json* rates = r.GetRaw("role_rates")) {
+  out->rate = r.GetNumber("rate", out->rate, 0, kMaxRequestRate,
+      {.doc = "Requests per second at curve multiplier 1 (base Poisson process); at most "
+              "1e6, and rate x every piecewise multiplier at most 1e6.",
+       .source = "assumption."});
+  if (const nlohmann::json* rates = r.GetRaw("role_rates",
+      {.doc = "Explicit requests/s per role (non-empty); overrides `rate`, `popularity` and "
+              "`roles`. Each at most 1e6, their sum at most 1e6.",
+       .source = "assumption.",
+       .schema = R"json({"type":"array","items":{"type":"number","minimum":0,"description":"Requests/s of one role.","maximum":1000000.0},"minItems":1})json"})) {
     const std::string path = r.PathOf("role_rates");
     if (!rates->is_array() || rates->empty()) {
       r.Fail(path, "expected a non-empty array of requests/s per role");
@@ -176,12 +221,19 @@ absl::Status ParseTrafficConfig(JsonReader& r, const std::string& base_dir, Traf
   }
   if (absl::Status s = ParseCurve(r, out); !s.ok()) return s;
 
-  const auto bursts = r.GetArray("bursts");
+  const auto bursts = r.GetArray("bursts",
+      {.doc = "Flash crowds: extra arrivals for one role, Poisson (`rate`, `duration`) or "
+              "exactly `count` within `spread`.",
+       .source = "assumption."});
   for (size_t i = 0; i < bursts.size(); ++i) {
     JsonReader b(*bursts[i], JsonReader::ElementPath(r.PathOf("bursts"), i), r);
     BurstConfig bc;
     // When: `start` (offset from t = 0) or `at` (clock time, needs the anchor).
-    if (const nlohmann::json* at = b.GetRaw("at"); at && !at->is_null()) {
+    if (const nlohmann::json* at = b.GetRaw("at",
+        {.doc = "Start as a clock time \"HH:MM[:SS]\": its first occurrence at or after t = 0. "
+                "Needs `traffic.start_time_of_day`; an alternative to `start`.",
+         .source = "assumption.",
+         .schema = R"json({"anyOf":[{"type":"null"},{"type":"string","pattern":"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"}],"default":null})json"}); at && !at->is_null()) {
       absl::StatusOr<Duration> clock =
           at->is_string() ? ParseTimeOfDay(at->get<std::string>())
                           : absl::StatusOr<Duration>(absl::InvalidArgumentError(
@@ -202,10 +254,17 @@ absl::Status ParseTrafficConfig(JsonReader& r, const std::string& base_dir, Traf
       }
       b.GetDuration("start", bc.start);  // known key
     } else {
-      bc.start = b.GetDuration("start", bc.start);
+      bc.start = b.GetDuration("start", bc.start,
+          {.doc = "Start as an offset from t = 0 (the beginning of the warm-up).",
+           .source = "assumption."});
     }
     // How many: Poisson (`rate`, `duration`) or exact (`count`, `spread`).
-    if (const nlohmann::json* count = b.GetRaw("count"); count && !count->is_null()) {
+    if (const nlohmann::json* count = b.GetRaw("count",
+        {.doc = "Exactly this many requests, at instants uniform in [start, start + spread) "
+                "(sorted, O(1) state); an alternative to `rate` + `duration`; null: a Poisson "
+                "burst.",
+         .source = "assumption.",
+         .schema = R"json({"anyOf":[{"type":"null"},{"type":"integer","minimum":0,"maximum":1000000000}],"default":null})json"}); count && !count->is_null()) {
       bc.count = b.GetInt("count", 0, 0, kMaxBurstCount);
       bc.spread = b.GetDuration("spread", bc.spread);
       for (const char* other : {"rate", "duration"}) {
@@ -228,9 +287,18 @@ absl::Status ParseTrafficConfig(JsonReader& r, const std::string& base_dir, Traf
         b.Fail(b.PathOf("spread"), "\"spread\" goes with \"count\"; expected \"count\" too, "
                                    "or \"duration\" for a Poisson burst");
       }
-      b.GetRaw("spread");
-      bc.duration = b.GetDuration("duration", bc.duration);
-      bc.rate = b.GetNumber("rate", bc.rate, 0, kMaxRequestRate);
+      b.GetRaw("spread",
+          {.doc = "Window of a `count` burst; 0s: all requests at `start`. Only with `count`.",
+           .source = "assumption.",
+           .schema = R"json({"$ref":"#/$defs/duration","default":"0s"})json"});
+      bc.duration = b.GetDuration("duration", bc.duration,
+          {.doc = "Length of a Poisson burst (start + duration must fit the 64-bit nanosecond "
+                  "clock, about 292 years). Not with `count`.",
+           .source = "assumption."});
+      bc.rate = b.GetNumber("rate", bc.rate, 0, kMaxRequestRate,
+          {.doc = "Extra requests per second during a Poisson burst; at most 1e6. Not with "
+                  "`count`.",
+           .source = "assumption."});
       if (b.ok() && !CheckedAdd(bc.start, bc.duration)) {
         b.Fail(b.PathOf("duration"),
                fmt::format("start ({}) + duration ({}) does not fit the 64-bit nanosecond clock; "
@@ -240,7 +308,9 @@ absl::Status ParseTrafficConfig(JsonReader& r, const std::string& base_dir, Traf
       }
     }
     // Which role: an index, -1 (least popular base role) or "cold".
-    if (const nlohmann::json* role = b.GetRaw("role"); role && role->is_string()) {
+    if (const nlohmann::json* role = b.GetRaw("role",
+            {.schema = R"json({"anyOf": [{"type": "integer", "minimum": -1, "maximum": 10000000}, {"const": "cold"}]})json"});
+        role && role->is_string()) {
       if (*role == "cold") {
         bc.cold_role = true;
       } else {
@@ -248,10 +318,16 @@ absl::Status ParseTrafficConfig(JsonReader& r, const std::string& base_dir, Traf
                                  "\"cold\" (a fresh role base traffic never produces)");
       }
     } else {
-      bc.role = b.GetInt("role", bc.role, -1, 10000000);
+      bc.role = b.GetInt("role", bc.role, -1, 10000000,
+          {.doc = "Role of the burst: a role index, -1 = the least popular base role, or \"cold\" "
+                  "= a fresh role past every base role that base traffic never produces (one per "
+                  "cold burst, numbered in burst order; not covered by the deployment prewarm).",
+           .source = "assumption."});
     }
     // Where: "uniform", "weighted" or a list of colo names.
-    if (const nlohmann::json* colos = b.GetRaw("colos"); colos && colos->is_array()) {
+    if (const nlohmann::json* colos = b.GetRaw("colos",
+            {.schema = R"json({"anyOf": [{"type": "string", "enum": ["uniform", "weighted"]}, {"type": "array", "minItems": 1, "items": {"type": "string"}}]})json"});
+        colos && colos->is_array()) {
       const std::string path = b.PathOf("colos");
       if (colos->empty()) b.Fail(path, "expected at least one colo name");
       for (size_t k = 0; k < colos->size() && b.ok(); ++k) {
@@ -269,30 +345,62 @@ absl::Status ParseTrafficConfig(JsonReader& r, const std::string& base_dir, Traf
         bc.colos.push_back(name.get<std::string>());
       }
     } else {
-      bc.uniform_colos = b.GetEnum("colos", "uniform", {"uniform", "weighted"}) == "uniform";
+      bc.uniform_colos = b.GetEnum("colos", "uniform", {"uniform", "weighted"},
+          {.doc = "\"uniform\": every colo equally (hot everywhere); \"weighted\": by colo weight; "
+                  "or a list of colo names (`world.colos.list[].name`, or colo000, colo001, ... "
+                  "for generated colos): uniformly over those only.",
+           .source = "assumption."}) == "uniform";
     }
     if (absl::Status s = b.Finish(); !s.ok()) return s;
     out->bursts.push_back(std::move(bc));
   }
-  const auto failovers = r.GetArray("failovers");
+  const auto failovers = r.GetArray("failovers",
+      {.doc = "Move the arrivals of one colo to another during a window.",
+       .source = "sources.md §P1 (anycast routing)."});
   for (size_t i = 0; i < failovers.size(); ++i) {
     JsonReader f(*failovers[i], JsonReader::ElementPath(r.PathOf("failovers"), i), r);
     FailoverConfig fc;
-    fc.at = f.GetDuration("at", fc.at);
-    fc.until = f.GetOptionalDuration("until");
-    fc.from = static_cast<uint32_t>(f.GetInt("from", 0, 0, 100000));
-    fc.to = static_cast<uint32_t>(f.GetInt("to", 1, 0, 100000));
+    fc.at = f.GetDuration("at", fc.at,
+        {.doc = "Start of the failover.",
+         .source = "assumption."});
+    fc.until = f.GetOptionalDuration("until",
+        {.doc = "End of the failover; null = until the end.",
+         .source = "assumption."});
+    fc.from = static_cast<uint32_t>(f.GetInt("from", 0, 0, 100000,
+        {.doc = "Colo index whose traffic moves.",
+         .source = "assumption."}));
+    fc.to = static_cast<uint32_t>(f.GetInt("to", 1, 0, 100000,
+        {.doc = "Colo index receiving it.",
+         .source = "assumption."}));
     if (absl::Status s = f.Finish(); !s.ok()) return s;
     out->failovers.push_back(fc);
   }
   if (r.Has("trace")) {
-    JsonReader t = r.Child("trace");
+    JsonReader t = r.Child("trace",
+        {.doc = "Replay per-minute invocation counts of an Azure Functions 2019 invocations "
+                "file (one role per function; each minute's count placed uniformly in that "
+                "minute). Replaces the base process (`rate`, `roles`, `popularity`, "
+                "`role_rates`, `curve`); bursts still apply. The `azure-trace` scenario reads "
+                "the sample in ../shared/data/azure-functions-2019-sample (never copied).",
+         .source = "Azure Functions Trace 2019."});
     TraceConfig tc;
-    tc.path = t.GetString("path", "");
+    tc.path = t.GetString("path", "",
+        {.doc = "invocations.csv (header HashOwner,HashApp,HashFunction,Trigger,1,2,...; at "
+                "most 527040 minute columns; cells are digits only, at most 60000000); must be "
+                "a regular file of at most 256 MiB; relative paths are resolved against the "
+                "scenario file's directory.",
+         .source = "Azure Functions Trace 2019 (Shahrad et al., USENIX ATC 2020).",
+         .schema = R"json({"minLength": 1})json",
+         .required = true});
     if (tc.path.empty() && t.ok()) t.Fail(t.PathOf("path"), "a trace needs the path of an invocations.csv");
     if (!tc.path.empty() && tc.path[0] != '/') tc.path = base_dir + "/" + tc.path;
-    tc.max_functions = t.GetInt("max_functions", 0, 0, 100000000);
-    tc.scale = t.GetNumber("scale", 1.0, 0, 1e6);
+    tc.max_functions = t.GetInt("max_functions", 0, 0, 100000000,
+        {.doc = "Read at most this many functions (rows); 0 = all.",
+         .source = "assumption."});
+    tc.scale = t.GetNumber("scale", 1.0, 0, 1e6,
+        {.doc = "Multiply every count (fractional parts drawn at random); every count x scale "
+                "must be at most 60000000 per minute.",
+         .source = "assumption."});
     if (absl::Status s = t.Finish(); !s.ok()) return s;
     out->trace = tc;
   } else {

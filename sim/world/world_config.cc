@@ -21,8 +21,9 @@ void CheckTimer(JsonReader& r, std::string_view key, const D& d) {
 }
 
 template <typename F>
-absl::Status Section(JsonReader& parent, std::string_view key, F parse) {
-  JsonReader r = parent.Child(key);
+absl::Status Section(JsonReader& parent, std::string_view key, const ParamDoc& doc, F parse,
+                     ParamSite loc = ParamSite::Current()) {
+  JsonReader r = parent.Child(key, doc, loc);
   if (absl::Status s = parse(r); !s.ok()) return s;
   return r.Finish();
 }
@@ -105,25 +106,55 @@ absl::Status CheckWorldConfig(const WorldConfig& w) {
 }
 
 absl::Status ParseIsolateConfig(JsonReader& r, IsolateConfig* out) {
-  ReadDurationDistribution(r, "cold_start", &out->cold_start);
-  out->cold_start_cpu = r.GetDuration("cold_start_cpu", out->cold_start_cpu);
+  ReadDurationDistribution(r, "cold_start", &out->cold_start,
+      {.doc = "Wall time of a cold start (added before the first request of a new isolate "
+              "runs).",
+       .source = "sources.md §P2 cold start (<5 ms small scripts, tens-hundreds of ms large "
+                 "bundles); distribution: assumption."});
+  out->cold_start_cpu = r.GetDuration("cold_start_cpu", out->cold_start_cpu,
+      {.doc = "CPU charged per cold start (cost model).",
+       .source = "sources.md §S6 \"Observed numbers\": cold-isolate requests 21-26 ms CPU."});
   if (r.Has("idle_eviction") && r.GetRaw("idle_eviction")->is_null()) {
     out->evict_when_idle = false;  // null: never evicted for idleness
   } else {
-    ReadDurationDistribution(r, "idle_eviction", &out->idle_eviction);
+    ReadDurationDistribution(r, "idle_eviction", &out->idle_eviction,
+        {.doc = "Idle timeout of an isolate: a fresh timeout is drawn at every request arrival "
+                "(each idle period), and the isolate is evicted if no request arrives within "
+                "it; null = never evicted for idleness.",
+         .source = "assumption calibrated to the published warm-request target (sources.md §P2, "
+                   "§P8: 99.9-99.99 % of requests warm): exponential, mean 2 h gives about 99.9 % "
+                   "warm in the default world (docs/scenarios.md \"Isolates\"; sources.md §P9 "
+                   "suggests 10 min, about 98.9 % warm).",
+         .schema = R"json({"anyOf": [{"$ref": "#/$defs/distribution"}, {"type": "null"}]})json"});
     if (r.Has("idle_eviction")) out->evict_when_idle = true;
   }
   out->random_evictions_per_hour =
-      r.GetNumber("random_evictions_per_hour", out->random_evictions_per_hour, 0, 1e6);
-  out->max_lifetime = r.GetOptionalDuration("max_lifetime");
+      r.GetNumber("random_evictions_per_hour", out->random_evictions_per_hour, 0, 1e6,
+          {.doc = "Hazard rate of random evictions of a live isolate (memory/CPU-limit kills), "
+                  "per hour.",
+           .source = "assumption (sources.md §P2 eviction causes)."});
+  out->max_lifetime = r.GetOptionalDuration("max_lifetime",
+      {.doc = "Hard cap on an isolate's life; null = none.",
+       .source = "assumption."});
   CheckTimer(r, "max_lifetime", out->max_lifetime);
-  out->restart_interval = r.GetOptionalDuration("restart_interval");
+  out->restart_interval = r.GetOptionalDuration("restart_interval",
+      {.doc = "Periodic fleet-wide restarts every this long (in addition to `restarts`); at "
+              "least 1m; null = none.",
+       .source = "sources.md §P2 (\"a few times per week\"), §P9."});
   if (out->restart_interval && *out->restart_interval < kMinRestartInterval && r.ok()) {
     r.Fail(r.PathOf("restart_interval"),
            fmt::format("{} is too short; expected a duration >= {} (or null)",
                        FormatDuration(*out->restart_interval), FormatDuration(kMinRestartInterval)));
   }
-  if (const nlohmann::json* rs = r.GetRaw("restarts")) {
+  const std::string restarts_schema = fmt::format(
+      R"json({{"type": "array", "items": {{"$ref": "#/$defs/duration", "description": "Instant since the start."}}, "default": [], "maxItems": {}}})json",
+      kMaxRestarts);
+  if (const nlohmann::json* rs = r.GetRaw("restarts",
+      {.doc = "Fleet-wide restarts (deploys / runtime updates) at these instants since the "
+              "start: every isolate and Durable Object instance is evicted. At most 10000 "
+              "entries.",
+       .source = "sources.md §P2 Runtime restarts.",
+       .schema = restarts_schema})) {
     const std::string path = r.PathOf("restarts");
     if (!rs->is_array()) {
       r.Fail(path, "expected an array of durations from the start, e.g. [\"6h\", \"30h\"]");
@@ -148,14 +179,45 @@ absl::Status ParseIsolateConfig(JsonReader& r, IsolateConfig* out) {
 }
 
 absl::Status ParseWorkerConfig(JsonReader& r, WorkerConfig* out) {
-  out->edge_timeout = r.GetDuration("edge_timeout", out->edge_timeout);
+  out->edge_timeout = r.GetDuration("edge_timeout", out->edge_timeout,
+      {.doc = "A request still waiting after this becomes a 503 at the edge; \"0s\" disables "
+              "it.",
+       .source = "assumption."});
   CheckTimer(r, "edge_timeout", out->edge_timeout);
   out->cross_request_waits_cancelled =
-      r.GetBool("cross_request_waits_cancelled", out->cross_request_waits_cancelled);
-  out->custom_domain = r.GetBool("custom_domain", out->custom_domain);
-  out->cpu_per_request = r.GetDuration("cpu_per_request", out->cpu_per_request);
-  out->prewarm_rate = r.GetNumber("prewarm_rate", out->prewarm_rate, 0.001, 1e6);
-  if (const nlohmann::json* c = r.GetRaw("deploy_colo"); c != nullptr && r.ok()) {
+      r.GetBool("cross_request_waits_cancelled", out->cross_request_waits_cancelled,
+          {.doc = "The Workers runtime's cross-request rules (workerd: a request whose only "
+                  "pending work is a promise that only it can settle is cancelled as hung; a "
+                  "promise can only settle while the request that created it is alive). With "
+                  "them an L1 v1 waiter fails with 500 at once (v1_wait \"waiter_promise\") or "
+                  "waits for the holder and fails when the holder's request ends "
+                  "(\"holder_promise\"), and an abandoned \"holder_promise\" holder pins the key's "
+                  "lock in its isolate (a cancelled \"waiter_promise\" holder releases it: the "
+                  "dropped future drops its guard, an assumption); false = native runtime "
+                  "(waiters wait, cancelled holders release).",
+           .source = "docs/platform-conformance.md cross-request-waits, hang-detection, "
+                     "v1-lock-herd; sources.md §S2 \"L1 (per-isolate) cache\" v1."});
+  out->custom_domain = r.GetBool("custom_domain", out->custom_domain,
+      {.doc = "The Worker runs on a custom domain; false = *.workers.dev, where the Cache "
+              "API does nothing.",
+       .source = "sources.md §P3 Where it works."});
+  out->cpu_per_request = r.GetDuration("cpu_per_request", out->cpu_per_request,
+      {.doc = "CPU charged per request (cost model).",
+       .source = "assumption."});
+  out->prewarm_rate = r.GetNumber("prewarm_rate", out->prewarm_rate, 0.001, 1e6,
+      {.doc = "Roles per second the deployment prewarms (role r's init calls start at r / "
+              "prewarm_rate s), so that a large prewarm stays under the STS quota.",
+       .source = "assumption (a deploy script pacing itself well under the 600/s quota, "
+                 "sources.md §P7)."});
+  if (const nlohmann::json* c = r.GetRaw("deploy_colo",
+      {.doc = "Name of the colo (`world.colos`: generated colo000, colo001, ..., or a "
+              "`list[].name`) from which the deployment prewarms the Durable Objects of a "
+              "strategy that asks for it (every role x `traffic.sessions_per_role`, at most "
+              "100000 keys); with first-caller placement the objects are created there. null "
+              "= the busiest colo by traffic weight (ties: the lowest index).",
+       .source = "sources.md §P5 Placement (an object is created near its first get()); the "
+                 "deploy location is an assumption.",
+       .schema = R"json({"anyOf":[{"type":"string","minLength":1},{"type":"null"}],"default":null})json"}); c != nullptr && r.ok()) {
     if (c->is_null()) {
       out->deploy_colo.reset();
     } else if (c->is_string() && !c->get<std::string>().empty()) {
@@ -170,27 +232,69 @@ absl::Status ParseWorkerConfig(JsonReader& r, WorkerConfig* out) {
 }
 
 absl::Status ParsePricingConfig(JsonReader& r, PricingConfig* out) {
-  auto get = [&r](const char* key, double* v) { *v = r.GetNumber(key, *v, 0, 1e9); };
-  get("kv_read_per_million", &out->kv_read_per_million);
-  get("kv_write_per_million", &out->kv_write_per_million);
-  get("do_request_per_million", &out->do_request_per_million);
-  get("do_gb_s_per_million", &out->do_gb_s_per_million);
-  get("do_memory_gb", &out->do_memory_gb);
-  get("do_row_write_per_million", &out->do_row_write_per_million);
-  get("workers_request_per_million", &out->workers_request_per_million);
-  get("workers_cpu_ms_per_million", &out->workers_cpu_ms_per_million);
+  auto get = [&r](const char* key, double* v, const ParamDoc& doc) {
+    *v = r.GetNumber(key, *v, 0, 1e9, doc);
+  };
+  get("kv_read_per_million", &out->kv_read_per_million,
+      {.doc = "KV reads, per million.",
+       .source = "sources.md §P4 Pricing."});
+  get("kv_write_per_million", &out->kv_write_per_million,
+      {.doc = "KV writes, per million.",
+       .source = "sources.md §P4 Pricing."});
+  get("do_request_per_million", &out->do_request_per_million,
+      {.doc = "Durable Object requests (incl. alarms), per million.",
+       .source = "sources.md §P5 Pricing (compute)."});
+  get("do_gb_s_per_million", &out->do_gb_s_per_million,
+      {.doc = "Durable Object duration, per million GB-s.",
+       .source = "sources.md §P5 Pricing (compute)."});
+  get("do_memory_gb", &out->do_memory_gb,
+      {.doc = "Memory billed per active Durable Object, GB.",
+       .source = "sources.md §P5 Pricing: billed at 128 MB regardless of use."});
+  get("do_row_write_per_million", &out->do_row_write_per_million,
+      {.doc = "Durable Object storage rows written, per million.",
+       .source = "sources.md §P5 Pricing (storage, SQLite)."});
+  get("workers_request_per_million", &out->workers_request_per_million,
+      {.doc = "Worker requests, per million.",
+       .source = "sources.md §P6 Workers pricing."});
+  get("workers_cpu_ms_per_million", &out->workers_cpu_ms_per_million,
+      {.doc = "Worker CPU time, per million CPU-ms.",
+       .source = "sources.md §P6 Workers pricing."});
   return r.status();
 }
 
 absl::Status ParseWorldObject(JsonReader& world, WorldConfig* out) {
-  if (absl::Status s = Section(world, "colos", [&](JsonReader& r) { return ParseColoConfig(r, &out->colos); }); !s.ok()) return s;
-  if (absl::Status s = Section(world, "isolates", [&](JsonReader& r) { return ParseIsolateConfig(r, &out->isolates); }); !s.ok()) return s;
-  if (absl::Status s = Section(world, "workers", [&](JsonReader& r) { return ParseWorkerConfig(r, &out->workers); }); !s.ok()) return s;
-  if (absl::Status s = Section(world, "sts", [&](JsonReader& r) { return ParseStsConfig(r, &out->sts); }); !s.ok()) return s;
-  if (absl::Status s = Section(world, "cache_api", [&](JsonReader& r) { return ParseColoCacheConfig(r, &out->cache_api); }); !s.ok()) return s;
-  if (absl::Status s = Section(world, "kv", [&](JsonReader& r) { return ParseKvConfig(r, &out->kv); }); !s.ok()) return s;
-  if (absl::Status s = Section(world, "durable_objects", [&](JsonReader& r) { return ParseDurableObjectConfig(r, &out->durable_objects); }); !s.ok()) return s;
-  if (absl::Status s = Section(world, "pricing", [&](JsonReader& r) { return ParsePricingConfig(r, &out->pricing); }); !s.ok()) return s;
+  if (absl::Status s = Section(world, "colos",
+      {.doc = "The colos (Cloudflare data centres): generated (`count`, `weights`) or an explicit `list`.",
+       .source = "sources.md §P1, §P8."},
+      [&](JsonReader& r) { return ParseColoConfig(r, &out->colos); }); !s.ok()) return s;
+  if (absl::Status s = Section(world, "isolates",
+      {.doc = "Isolate lifecycle: cold starts, evictions, restarts.",
+       .source = "sources.md §P2, §P8 Isolates, §P9."},
+      [&](JsonReader& r) { return ParseIsolateConfig(r, &out->isolates); }); !s.ok()) return s;
+  if (absl::Status s = Section(world, "workers",
+      {.doc = "Workers runtime behaviour.",
+       .source = "sources.md §S; sources.md §P2, §P3."},
+      [&](JsonReader& r) { return ParseWorkerConfig(r, &out->workers); }); !s.ok()) return s;
+  if (absl::Status s = Section(world, "sts",
+      {.doc = "AWS STS AssumeRoleWithWebIdentity: the single endpoint and its per-caller client.",
+       .source = "sources.md §P7, §P8 STS; sources.md §S3 \"The mint\"."},
+      [&](JsonReader& r) { return ParseStsConfig(r, &out->sts); }); !s.ok()) return s;
+  if (absl::Status s = Section(world, "cache_api",
+      {.doc = "Cloudflare Cache API (`caches.default`) of every colo, used by `l1_l2`.",
+       .source = "sources.md §P3, §P8 Cache API."},
+      [&](JsonReader& r) { return ParseColoCacheConfig(r, &out->cache_api); }); !s.ok()) return s;
+  if (absl::Status s = Section(world, "kv",
+      {.doc = "Workers KV: one central store, a read cache per colo.",
+       .source = "sources.md §P4, §P8 KV."},
+      [&](JsonReader& r) { return ParseKvConfig(r, &out->kv); }); !s.ok()) return s;
+  if (absl::Status s = Section(world, "durable_objects",
+      {.doc = "Durable Objects platform (used by `do_singleflight` and `do_alarm_kv`).",
+       .source = "sources.md §P5, §P8 Durable Objects."},
+      [&](JsonReader& r) { return ParseDurableObjectConfig(r, &out->durable_objects); }); !s.ok()) return s;
+  if (absl::Status s = Section(world, "pricing",
+      {.doc = "Marginal prices in USD for the cost model (free allowances are not subtracted).",
+       .source = "sources.md §P4-§P6."},
+      [&](JsonReader& r) { return ParsePricingConfig(r, &out->pricing); }); !s.ok()) return s;
   return world.status();
 }
 

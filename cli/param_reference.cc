@@ -202,13 +202,13 @@ ojson Leaf(const ParamRecord& r) {
   ojson p = ojson::object();
   if (r.type == "number" || r.type == "integer") {
     p["type"] = r.type;
-    p["minimum"] = r.constraints["minimum"];
-    p["maximum"] = r.constraints["maximum"];
+    p["minimum"] = r.constraints.value("minimum", nlohmann::json());
+    p["maximum"] = r.constraints.value("maximum", nlohmann::json());
   } else if (r.type == "boolean" || r.type == "string") {
     p["type"] = r.type;
   } else if (r.type == "enum") {
     p["type"] = "string";
-    p["enum"] = r.constraints["enum"];
+    p["enum"] = r.constraints.value("enum", nlohmann::json::array());
   } else if (r.type == "duration") {
     p["$ref"] = "#/$defs/duration";
   } else if (r.type == "optional_duration") {
@@ -496,12 +496,14 @@ std::string DefaultText(const ParamRecord& r) {
 
 std::string AcceptedText(const ParamRecord& r) {
   if (r.type == "number" || r.type == "integer") {
-    return fmt::format("{} to {}", Number(r.constraints["minimum"]),
-                       Number(r.constraints["maximum"]));
+    return fmt::format("{} to {}", Number(r.constraints.value("minimum", nlohmann::json())),
+                       Number(r.constraints.value("maximum", nlohmann::json())));
   }
   if (r.type == "enum") {
     std::string s;
-    for (const auto& e : r.constraints["enum"]) s += (s.empty() ? "" : ", ") + e.dump();
+    for (const auto& e : r.constraints.value("enum", nlohmann::json::array())) {
+      s += (s.empty() ? "" : ", ") + e.dump();
+    }
     return s;
   }
   if (r.type == "boolean") return "true, false";

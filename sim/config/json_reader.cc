@@ -70,10 +70,15 @@ void JsonReader::Fail(std::string_view path, std::string_view message) {
 
 void ParamLog::MergePrefixed(const ParamLog& other, std::string_view strip,
                              std::string_view prefix) {
-  for (const auto& [path, r] : other.records_) {
-    std::string p(path);
+  // In the other log's declaration order (its map is by path), so that the order survives.
+  std::vector<const std::pair<const std::string, ParamRecord>*> in_order;
+  for (const auto& entry : other.records_) in_order.push_back(&entry);
+  std::sort(in_order.begin(), in_order.end(),
+            [](const auto* a, const auto* b) { return a->second.order < b->second.order; });
+  for (const auto* entry : in_order) {
+    std::string p(entry->first);
     if (p.compare(0, strip.size(), strip) == 0) p = Cat(prefix, p.substr(strip.size()));
-    Record(p, r);
+    Record(p, entry->second);
   }
 }
 

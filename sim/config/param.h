@@ -79,7 +79,11 @@ class ParamLog {
     ParamRecord& old = it->second;
     r.order = old.order;
     if (r.type == "raw" && r.schema.is_null() && old.type != "raw") {
-      if (old.doc.empty()) old.doc = std::move(r.doc);
+      if (old.doc.empty()) {
+        old.doc = std::move(r.doc);
+        old.source = std::move(r.source);
+        old.unit = std::move(r.unit);
+      }
       return;  // a raw read that only marks the key known keeps the typed declaration
     }
     if (r.schema.is_null() && !old.schema.is_null()) {

@@ -39,11 +39,13 @@ void ParseRetries(JsonReader& r, StsRetryConfig* out) {
   out->base_backoff_transient = r.GetDuration("base_backoff_transient", def.base_backoff_transient,
       {.doc = "Backoff base for transient errors; retry n waits U(0,1) x min(max_backoff, "
               "base x 2^(n-1)).",
-       .source = "sources.md §P7 SDK retry: 100 ms (2026 update: 50 ms)."});
+       .source = "sources.md §P7 SDK retry: 100 ms (2026 update: 50 ms).",
+       .derived_default = true});
   out->base_backoff_throttling =
       r.GetDuration("base_backoff_throttling", def.base_backoff_throttling,
           {.doc = "Backoff base after Throttling.",
-           .source = "sources.md §P7 SDK retry: 500 ms (2026 update: 1 000 ms)."});
+           .source = "sources.md §P7 SDK retry: 500 ms (2026 update: 1 000 ms).",
+           .derived_default = true});
   out->max_backoff = r.GetDuration("max_backoff", def.max_backoff,
       {.doc = "Backoff cap.",
        .source = "sources.md §P7 SDK retry: 20 s."});
@@ -53,11 +55,13 @@ void ParseRetries(JsonReader& r, StsRetryConfig* out) {
        .source = "sources.md §P7 SDK retry: 500 tokens."}));
   out->retry_cost = static_cast<int>(r.GetInt("retry_cost", def.retry_cost, 0, kMaxTokens,
       {.doc = "Tokens per retry of a non-throttling, non-timeout error.",
-       .source = "sources.md §P7 SDK retry: 5 (2026 update: 14)."}));
+       .source = "sources.md §P7 SDK retry: 5 (2026 update: 14).",
+       .derived_default = true}));
   out->timeout_retry_cost =
       static_cast<int>(r.GetInt("timeout_retry_cost", def.timeout_retry_cost, 0, kMaxTokens,
           {.doc = "Tokens per retry after a timeout.",
-           .source = "sources.md §P7 SDK retry: 10 (2026 update: 14)."}));
+           .source = "sources.md §P7 SDK retry: 10 (2026 update: 14).",
+           .derived_default = true}));
   out->throttling_retry_cost = static_cast<int>(
       r.GetInt("throttling_retry_cost", def.throttling_retry_cost, 0, kMaxTokens,
           {.doc = "Tokens per retry after Throttling.",

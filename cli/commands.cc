@@ -345,10 +345,9 @@ std::optional<ParamLog> Declarations() {
   return *std::move(log);
 }
 
-// Reports every declaration the generator cannot use (no description, a raw value without a
-// schema); false if there is one.
-bool DeclarationsAreComplete(const ParamLog& log) {
-  const nlohmann::ordered_json schema = ScenarioSchema(log);
+// Reports every declaration the generator could not use (no description, a raw value without a
+// schema), as ScenarioSchema() lists them in `schema`; false if there is one.
+bool DeclarationsAreComplete(const nlohmann::ordered_json& schema) {
   if (!schema.contains("x-declaration-errors")) return true;
   for (const auto& e : schema["x-declaration-errors"]) {
     std::fprintf(stderr, "credsim: parameter declaration: %s\n", e.get<std::string>().c_str());
@@ -365,8 +364,8 @@ int CmdSchema(int argc, char** argv) {
   }
   std::optional<ParamLog> log = Declarations();
   if (!log) return kFailed;
-  if (!DeclarationsAreComplete(*log)) return kFailed;
   const nlohmann::ordered_json schema = ScenarioSchema(*log);
+  if (!DeclarationsAreComplete(schema)) return kFailed;
   const std::string text = schema.dump(2) + "\n";
   if (std::optional<std::string> out = Opt(*args, "out")) {
     if (absl::Status s = WriteFileAtomic(*out, text); !s.ok()) return Fail(kFailed, s);
@@ -385,7 +384,7 @@ int CmdDocs(int argc, char** argv) {
   }
   std::optional<ParamLog> log = Declarations();
   if (!log) return kFailed;
-  if (!DeclarationsAreComplete(*log)) return kFailed;
+  if (!DeclarationsAreComplete(ScenarioSchema(*log))) return kFailed;
   const std::optional<std::string> file = Opt(*args, "update");
   if (!file) {
     std::fputs(FieldReference(*log).c_str(), stdout);

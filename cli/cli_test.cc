@@ -182,7 +182,8 @@ TEST_F(CliTest, RunWritesResultsSummaryAndTimeseries) {
 
   EXPECT_THAT(ReadFile(Work("out/tiny/summary.md")), StartsWith("# credsim: tiny\n"));
   const std::string csv = ReadFile(Work("out/tiny/timeseries.csv"));
-  EXPECT_THAT(csv, StartsWith("scenario,strategy,t_s,requests,sts_calls,errors\n"));
+  EXPECT_THAT(csv, StartsWith("scenario,strategy,t_s,requests,sts_calls,errors,errors_403,"
+                              "errors_429,errors_500,errors_502,errors_503\n"));
   // 10 one-minute intervals per strategy after the header.
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 2 * 10);
 

@@ -13,10 +13,14 @@
 #include <map>
 #include <vector>
 
-#include "cli/check.h"
+#include "cli/args.h"
+#include "cli/check_command.h"
+#include "cli/sweep.h"
+#include "cli/sweep_command.h"
 #include "cli/json_file.h"
 #include "cli/output_files.h"
 #include "cli/param_reference.h"
+#include "cli/replicated_results.h"
 #include "cli/results.h"
 #include "cli/runner.h"
 #include "cli/scenario.h"
@@ -28,8 +32,6 @@
 namespace credsim {
 namespace {
 
-constexpr int kOk = 0, kFailed = 1, kBadInput = 2;
-
 constexpr const char* kMainHelp = R"(credsim - measure credential-caching strategies for edge workers before building them
 
 Usage: credsim <command> [options]
@@ -39,7 +41,8 @@ Commands:
   validate SCENARIO.json... check scenario files without running them
   compare RESULTS.json...   side-by-side Markdown table of results files
   report RESULTS.json       PNG plots and a Markdown report (matplotlib)
-  check RESULTS.json...     compare against a baseline (CI regression gate)
+  check RESULTS.json...     compare against a baseline, or gate on values (CI)
+  sweep plan|run|merge|report SWEEP.json  parameter sweeps, sharded for cluster engines
   schema [--out FILE]       the JSON Schema of scenario files, from the loader's declarations
   docs [--update FILE]      the field tables of docs/scenarios.md, from the same declarations
 
@@ -52,7 +55,7 @@ Docs: docs/scenarios.md, docs/results.md, docs/ci.md.
 )";
 
 constexpr const char* kRunHelp = R"(Usage: credsim run SCENARIO.json... [--strategies a,b|all] [--seed N] [--out DIR] [--threads N]
-                   [--max-requests N] [--quiet]
+                   [--replications N] [--baseline STRATEGY] [--max-requests N] [--quiet]
 
 Runs every selected strategy of each scenario on identical traffic (same seed: paired
 comparison), prints a comparison table and writes, per scenario:
@@ -63,6 +66,13 @@ comparison), prints a comparison table and writes, per scenario:
   --strategies LIST  "all" (every registered kind) or names/kinds, comma-separated
                      (default: the scenario's own list)
   --seed N           override the scenario seed (0 .. 2^64-1)
+  --replications N   independent replications (1 .. 1000; default: the scenario's
+                     "replications", else 1): replication r runs every strategy with seed
+                     seed + r; results.json gets per metric n, mean, sd and a 95 % interval,
+                     and tables show mean ± half-width (docs/statistics.md)
+  --baseline NAME    also report every strategy's paired difference from strategy NAME, per
+                     replication, with its paired-t 95 % interval ("not distinguishable"
+                     when it contains 0)
   --out DIR          output directory (default: out); each scenario's files are written
                      into a private staging directory and renamed into place together
   --max-requests N   refuse runs that would simulate more than N requests in total
@@ -77,10 +87,14 @@ Checks scenario files (schema, values, strategy parameters, trace files) without
 them. Errors name the JSON path and the accepted values. Exit 0 if all are valid, 2 if not.
 )";
 
-constexpr const char* kCompareHelp = R"(Usage: credsim compare RESULTS.json... [--out FILE]
+constexpr const char* kCompareHelp = R"(Usage: credsim compare RESULTS.json... [--baseline STRATEGY] [--out FILE]
 
-Prints a side-by-side Markdown table of the strategies of one or more results files;
---out also writes it to FILE.
+Prints a side-by-side Markdown table of the strategies of one or more results files
+(replicated results: mean ± 95 % half-width); --out also writes it to FILE.
+
+  --baseline NAME   also the paired difference of every strategy from strategy NAME in each
+                    file, replication by replication, with its 95 % paired-t interval and
+                    "not distinguishable" when the interval contains 0
 )";
 
 constexpr const char* kReportHelp = R"(Usage: credsim report RESULTS.json [--out DIR]
@@ -91,123 +105,10 @@ calls over time, auth-latency CDF, errors and cost) and report.md to DIR (defaul
 results file's directory).
 )";
 
-constexpr const char* kCheckHelp = R"(Usage: credsim check RESULTS.json... --baseline BASELINE.json [--tolerance 2%] [--update]
-
-Compares, per scenario and strategy, sts_calls, sts_throttled, errors (403/500/502/503)
-and auth-latency p99 against the baseline. Lower is better: a metric regresses when it
-exceeds baseline x (1 + tolerance). Results are deterministic, so --tolerance 0 works.
-
-  --baseline FILE   baseline file (docs/ci.md describes the format)
-  --tolerance T     e.g. "2%", "0", or a fraction 0.02 (default 0); a bare number must
-                    be at most 1 (write "150%" for more)
-  --update          rewrite the baseline with these results (exit 0)
-
-Exit codes: 0 within tolerance, 1 regression (one line each), 2 bad input.
-With GITHUB_ACTIONS=true, findings are also printed as workflow annotations.
-)";
-
-struct Args {
-  std::vector<std::string> positional;
-  std::vector<std::pair<std::string, std::string>> options;  // --name value
-  std::vector<std::string> flags;
-};
-
-// Parses "--name value", "--name=value" and boolean flags. Unknown names are errors.
-std::optional<Args> ParseArgs(int argc, char** argv, int first,
-                              const std::vector<std::string>& value_options,
-                              const std::vector<std::string>& flag_options, const char* help) {
-  Args a;
-  for (int i = first; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      std::fputs(help, stdout);
-      std::exit(kOk);
-    }
-    if (arg.rfind("--", 0) == 0) {
-      std::string name = arg.substr(2), value;
-      const size_t eq = name.find('=');
-      bool has_value = eq != std::string::npos;
-      if (has_value) {
-        value = name.substr(eq + 1);
-        name = name.substr(0, eq);
-      }
-      if (std::find(flag_options.begin(), flag_options.end(), name) != flag_options.end() && !has_value) {
-        a.flags.push_back(name);
-        continue;
-      }
-      if (std::find(value_options.begin(), value_options.end(), name) == value_options.end()) {
-        std::fprintf(stderr, "credsim: unknown option --%s\n%s", name.c_str(), help);
-        return std::nullopt;
-      }
-      if (!has_value) {
-        if (i + 1 >= argc) {
-          std::fprintf(stderr, "credsim: --%s needs a value\n", name.c_str());
-          return std::nullopt;
-        }
-        value = argv[++i];
-      }
-      a.options.emplace_back(name, value);
-    } else {
-      a.positional.push_back(arg);
-    }
-  }
-  return a;
-}
-
-std::optional<std::string> Opt(const Args& a, const std::string& name) {
-  std::optional<std::string> v;
-  for (const auto& [k, val] : a.options) {
-    if (k == name) v = val;
-  }
-  return v;
-}
-bool Flag(const Args& a, const std::string& name) {
-  return std::find(a.flags.begin(), a.flags.end(), name) != a.flags.end();
-}
-
-// Strict unsigned decimal in [min, max]: digits only (no sign, space or exponent), no
-// overflow (strtoull would clamp 99999999999999999999999 silently).
-std::optional<uint64_t> ParseCount(const std::string& s, uint64_t min, uint64_t max) {
-  if (s.empty() || s.size() > 20) return std::nullopt;
-  uint64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return std::nullopt;
-    const uint64_t d = static_cast<uint64_t>(c - '0');
-    if (v > (UINT64_MAX - d) / 10) return std::nullopt;
-    v = v * 10 + d;
-  }
-  if (v < min || v > max) return std::nullopt;
-  return v;
-}
-
-absl::StatusOr<nlohmann::json> ReadResultsJson(const std::string& path) {
-  return ReadJsonFile(path, kMaxResultsFileBytes);
-}
-
-// The shape every results reader relies on; errors name the file and the JSON path.
-absl::Status CheckResultsShape(const nlohmann::json& j, const std::string& path) {
-  if (!j.is_object() || !j.contains("strategies") || !j["strategies"].is_array() ||
-      !j.contains("scenario") || !j["scenario"].is_string()) {
-    return absl::InvalidArgumentError(fmt::format(
-        "{}: not a credsim results file (expected \"scenario\" and a \"strategies\" array)", path));
-  }
-  const nlohmann::json& list = j["strategies"];
-  for (size_t i = 0; i < list.size(); ++i) {
-    if (!list[i].is_object() || !list[i].contains("name") || !list[i]["name"].is_string()) {
-      return absl::InvalidArgumentError(fmt::format(
-          "{}: strategies[{}].name: expected an object with a string \"name\"", path, i));
-    }
-  }
-  return absl::OkStatus();
-}
-
-int Fail(int code, const absl::Status& s) {
-  std::fprintf(stderr, "credsim: %s\n", std::string(s.message()).c_str());
-  return code;
-}
 
 int CmdRun(int argc, char** argv) {
-  auto args = ParseArgs(argc, argv, 2, {"strategies", "seed", "out", "threads", "max-requests"},
+  auto args = ParseArgs(argc, argv, 2,
+                        {"strategies", "seed", "out", "threads", "max-requests", "replications", "baseline"},
                         {"quiet"}, kRunHelp);
   if (!args) return kBadInput;
   if (args->positional.empty()) {
@@ -232,6 +133,15 @@ int CmdRun(int argc, char** argv) {
     }
     seed = *v;
   }
+  std::optional<uint64_t> replications;
+  if (auto s = Opt(*args, "replications")) {
+    replications = ParseCount(*s, 1, kMaxReplications);
+    if (!replications) {
+      return Fail(kBadInput, absl::InvalidArgumentError(fmt::format(
+                                 "--replications: \"{}\" is not accepted; expected 1..{}", *s, kMaxReplications)));
+    }
+  }
+  const std::optional<std::string> baseline = Opt(*args, "baseline");
   uint64_t max_requests = kDefaultMaxRequests;
   if (auto m = Opt(*args, "max-requests")) {
     auto v = ParseCount(*m, 1, UINT64_MAX);
@@ -254,8 +164,21 @@ int CmdRun(int argc, char** argv) {
         if (auto s = SelectStrategies(*f, &*sc); !s.ok()) return Fail(kBadInput, s);
       }
       if (seed) sc->world.seed = *seed;
+      if (replications) sc->replications = *replications;
     }
     absl::Status st = sc.status();
+    if (st.ok() && baseline) {
+      bool found = false;
+      std::string names;
+      for (const StrategySpec& s : sc->strategies) {
+        found |= s.name == *baseline;
+        names += (names.empty() ? "" : ", ") + s.name;
+      }
+      if (!found) {
+        st = absl::InvalidArgumentError(fmt::format(
+            "{}: --baseline: no strategy is named \"{}\"; expected one of {}", path, *baseline, names));
+      }
+    }
     if (st.ok()) {
       for (const Scenario& other : scenarios) {
         if (other.name == sc->name) {
@@ -267,14 +190,16 @@ int CmdRun(int argc, char** argv) {
     }
     if (st.ok()) {
       const WorkEstimate w = EstimateWork(*sc);
-      estimates.push_back(fmt::format("{}: {}", path, w.Describe()));
-      if (w.requests_per_strategy * static_cast<double>(sc->strategies.size()) >
-          static_cast<double>(max_requests)) {
+      const double runs = static_cast<double>(sc->strategies.size() * sc->replications);
+      estimates.push_back(fmt::format("{}: {}{}", path, w.Describe(),
+                                      sc->replications > 1 ? fmt::format(", x {} replications", sc->replications) : ""));
+      if (w.requests_per_strategy * runs > static_cast<double>(max_requests)) {
         st = absl::InvalidArgumentError(fmt::format(
-            "{}: the run would simulate about {} requests ({} strategies), above the limit of {}; "
-            "shorten it, or raise the limit with --max-requests N (docs/limits.md)",
-            path, FormatCount(w.requests_per_strategy * static_cast<double>(sc->strategies.size())),
-            sc->strategies.size(), FormatCount(static_cast<double>(max_requests))));
+            "{}: the run would simulate about {} requests ({} strategies{}), above the limit of "
+            "{}; shorten it, or raise the limit with --max-requests N (docs/limits.md)",
+            path, FormatCount(w.requests_per_strategy * runs), sc->strategies.size(),
+            sc->replications > 1 ? fmt::format(" x {} replications", sc->replications) : "",
+            FormatCount(static_cast<double>(max_requests))));
       }
     }
     if (!st.ok()) {
@@ -301,6 +226,9 @@ int CmdRun(int argc, char** argv) {
     const Scenario& sc = scenarios[i];
     auto results = RunScenario(sc, options);
     if (!results.ok()) return Fail(kFailed, results.status());
+    if (baseline) {
+      if (absl::Status s = AddPairedComparisons(*results, *baseline); !s.ok()) return Fail(kBadInput, s);
+    }
     for (const auto& [file, content] :
          {std::pair{"results.json", results->dump(2) + "\n"},
           std::pair{"summary.md", SummaryMarkdown(*results)},
@@ -314,30 +242,38 @@ int CmdRun(int argc, char** argv) {
     if (auto s = d.Commit(); !s.ok()) return Fail(kFailed, s);
   }
   std::fputs(ComparisonMarkdown(all).c_str(), stdout);
+  for (const nlohmann::json& r : all) {
+    if (const std::string paired = PairedMarkdown(r); !paired.empty()) {
+      std::fprintf(stdout, "\n%s", paired.c_str());
+    }
+  }
   std::fprintf(stdout, "\nWrote %s/<scenario>/{results.json,summary.md,timeseries.csv}\n",
                out_dir.string().c_str());
   return kOk;
 }
 
-constexpr const char* kSchemaHelp = R"(Usage: credsim schema [--out FILE]
+constexpr const char* kSchemaHelp = R"(Usage: credsim schema [--sweep] [--out FILE]
 
 Prints the JSON Schema (draft 2020-12) of scenario files, generated from the parameter
 declarations of the loader (name, type, default, range, meaning, source: one declaration per
 parameter, sim/config/param.h); with --out, writes it to FILE atomically instead.
-scenarios/schema.json is this output (a test keeps it so).
+scenarios/schema.json is this output (a test keeps it so). With --sweep, the schema of sweep
+files instead (scenarios/sweeps/schema.json).
 )";
 
-constexpr const char* kDocsHelp = R"(Usage: credsim docs [--update FILE]
+constexpr const char* kDocsHelp = R"(Usage: credsim docs [--sweep] [--update FILE]
 
 Prints the field reference (one Markdown table of every scenario key) generated from the
 loader's parameter declarations. With --update, regenerates in place every table of FILE
 (docs/scenarios.md) that sits between "<!-- credsim docs: SECTION -->" and
-"<!-- /credsim docs -->"; the rest of FILE is kept as it is.
+"<!-- /credsim docs -->"; the rest of FILE is kept as it is. With --sweep, the fields of
+sweep files (docs/sweeps.md) instead.
 )";
 
-// The declarations, or an exit code after reporting why they are unusable.
-std::optional<ParamLog> Declarations() {
-  absl::StatusOr<ParamLog> log = DeclaredParams();
+// The declarations (of sweep files with `sweep`), or nullopt after reporting why they are
+// unusable.
+std::optional<ParamLog> Declarations(bool sweep = false) {
+  absl::StatusOr<ParamLog> log = sweep ? DeclaredSweepParams() : DeclaredParams();
   if (!log.ok()) {
     Fail(kFailed, log.status());
     return std::nullopt;
@@ -356,15 +292,16 @@ bool DeclarationsAreComplete(const nlohmann::ordered_json& schema) {
 }
 
 int CmdSchema(int argc, char** argv) {
-  auto args = ParseArgs(argc, argv, 2, {"out"}, {}, kSchemaHelp);
+  auto args = ParseArgs(argc, argv, 2, {"out"}, {"sweep"}, kSchemaHelp);
   if (!args) return kBadInput;
   if (!args->positional.empty()) {
     std::fputs(kSchemaHelp, stderr);
     return kBadInput;
   }
-  std::optional<ParamLog> log = Declarations();
+  const bool sweep = Flag(*args, "sweep");
+  std::optional<ParamLog> log = Declarations(sweep);
   if (!log) return kFailed;
-  const nlohmann::ordered_json schema = ScenarioSchema(*log);
+  const nlohmann::ordered_json schema = sweep ? SweepSchema(*log) : ScenarioSchema(*log);
   if (!DeclarationsAreComplete(schema)) return kFailed;
   const std::string text = schema.dump(2) + "\n";
   if (std::optional<std::string> out = Opt(*args, "out")) {
@@ -376,13 +313,13 @@ int CmdSchema(int argc, char** argv) {
 }
 
 int CmdDocs(int argc, char** argv) {
-  auto args = ParseArgs(argc, argv, 2, {"update"}, {}, kDocsHelp);
+  auto args = ParseArgs(argc, argv, 2, {"update"}, {"sweep"}, kDocsHelp);
   if (!args) return kBadInput;
   if (!args->positional.empty()) {
     std::fputs(kDocsHelp, stderr);
     return kBadInput;
   }
-  std::optional<ParamLog> log = Declarations();
+  std::optional<ParamLog> log = Declarations(Flag(*args, "sweep"));
   if (!log) return kFailed;
   if (!DeclarationsAreComplete(ScenarioSchema(*log))) return kFailed;
   const std::optional<std::string> file = Opt(*args, "update");
@@ -396,7 +333,8 @@ int CmdDocs(int argc, char** argv) {
   }
   std::stringstream text;
   text << in.rdbuf();
-  absl::StatusOr<std::string> updated = WithFieldReference(text.str(), *log);
+  absl::StatusOr<std::string> updated = Flag(*args, "sweep") ? WithSweepFieldReference(text.str(), *log)
+                                                             : WithFieldReference(text.str(), *log);
   if (!updated.ok()) {
     return Fail(kBadInput, absl::InvalidArgumentError(fmt::format(
                                "{}: {}", *file, std::string(updated.status().message()))));
@@ -426,27 +364,9 @@ int CmdValidate(int argc, char** argv) {
   return rc;
 }
 
-// Reads every results file, reporting each bad one; nullopt if any was bad.
-std::optional<std::vector<nlohmann::json>> ReadAllResults(const std::vector<std::string>& paths) {
-  std::vector<nlohmann::json> docs;
-  bool bad = false;
-  for (const std::string& path : paths) {
-    auto j = ReadResultsJson(path);
-    absl::Status st = j.status();
-    if (st.ok()) st = CheckResultsShape(*j, path);
-    if (!st.ok()) {
-      Fail(kBadInput, st);
-      bad = true;
-      continue;
-    }
-    docs.push_back(std::move(*j));
-  }
-  if (bad) return std::nullopt;
-  return docs;
-}
 
 int CmdCompare(int argc, char** argv) {
-  auto args = ParseArgs(argc, argv, 2, {"out"}, {}, kCompareHelp);
+  auto args = ParseArgs(argc, argv, 2, {"out", "baseline"}, {}, kCompareHelp);
   if (!args) return kBadInput;
   if (args->positional.empty()) {
     std::fputs(kCompareHelp, stderr);
@@ -454,7 +374,17 @@ int CmdCompare(int argc, char** argv) {
   }
   auto docs = ReadAllResults(args->positional);
   if (!docs) return kBadInput;
-  const std::string table = ComparisonMarkdown(*docs);
+  std::string table = ComparisonMarkdown(*docs);
+  if (auto baseline = Opt(*args, "baseline")) {
+    for (size_t i = 0; i < docs->size(); ++i) {
+      if (absl::Status s = AddPairedComparisons((*docs)[i], *baseline); !s.ok()) {
+        return Fail(kBadInput, absl::InvalidArgumentError(fmt::format(
+                                   "{}: {}", args->positional[i], std::string(s.message()))));
+      }
+      table += fmt::format("\n{}: {}", (*docs)[i]["scenario"].get<std::string>(),
+                           PairedMarkdown((*docs)[i]));
+    }
+  }
   if (auto out = Opt(*args, "out")) {
     if (auto s = WriteFileAtomic(*out, table); !s.ok()) return Fail(kFailed, s);
   }
@@ -462,26 +392,6 @@ int CmdCompare(int argc, char** argv) {
   return kOk;
 }
 
-bool CanImportMatplotlib(const std::string& python) {
-  SpawnOptions quiet;
-  quiet.discard_output = true;
-  auto st = RunProcess({python, "-c", "import matplotlib"}, quiet);
-  return st.ok() && st->ok();
-}
-
-std::optional<std::string> FindPython() {
-  std::vector<std::string> candidates;
-  if (const char* env = std::getenv("CREDSIM_PYTHON"); env && *env) candidates.emplace_back(env);
-  if (std::string(CREDSIM_PYTHON).size() > 0 && std::string(CREDSIM_PYTHON) != "CREDSIM_PYTHON-NOTFOUND") {
-    candidates.emplace_back(CREDSIM_PYTHON);
-  }
-  candidates.emplace_back("/usr/bin/python3");
-  candidates.emplace_back("python3");
-  for (const std::string& c : candidates) {
-    if (CanImportMatplotlib(c)) return c;
-  }
-  return std::nullopt;
-}
 
 int CmdReport(int argc, char** argv) {
   auto args = ParseArgs(argc, argv, 2, {"out"}, {}, kReportHelp);
@@ -520,61 +430,6 @@ int CmdReport(int argc, char** argv) {
   return kOk;
 }
 
-int CmdCheck(int argc, char** argv) {
-  auto args = ParseArgs(argc, argv, 2, {"baseline", "tolerance"}, {"update"}, kCheckHelp);
-  if (!args) return kBadInput;
-  auto baseline_path = Opt(*args, "baseline");
-  if (args->positional.empty() || !baseline_path) {
-    std::fputs(kCheckHelp, stderr);
-    return kBadInput;
-  }
-  auto tolerance = ParseTolerance(Opt(*args, "tolerance").value_or("0"));
-  if (!tolerance.ok()) return Fail(kBadInput, tolerance.status());
-  auto docs = ReadAllResults(args->positional);
-  if (!docs) return kBadInput;
-  auto current = BaselineFromResults(*docs, args->positional);
-  if (!current.ok()) return Fail(kBadInput, current.status());
-  nlohmann::json baseline = nlohmann::json::object();
-  const bool update = Flag(*args, "update");
-  std::error_code ec;
-  if (!update || std::filesystem::exists(*baseline_path, ec)) {
-    auto b = ReadResultsJson(*baseline_path);
-    if (!b.ok()) return Fail(kBadInput, b.status());
-    if (auto s = ValidateBaseline(*b, *baseline_path); !s.ok()) return Fail(kBadInput, s);
-    baseline = std::move(*b);
-  }
-  if (update) {
-    const nlohmann::json updated = UpdateBaseline(baseline, *current);
-    if (auto s = WriteFileAtomic(*baseline_path, updated.dump(2) + "\n"); !s.ok()) return Fail(kFailed, s);
-    std::printf("Updated %s (%zu scenarios)\n", baseline_path->c_str(), updated["scenarios"].size());
-    return kOk;
-  }
-  CheckReport report = Compare(baseline, *current, *tolerance);
-  // Annotations point at the scenario file (so they show on the pull-request diff), or at
-  // the baseline for entries the results no longer have.
-  std::map<std::string, std::string> scenario_files;
-  for (const nlohmann::json& d : *docs) {
-    if (d.contains("scenario_file") && d["scenario_file"].is_string()) {
-      scenario_files[d["scenario"].get<std::string>()] = d["scenario_file"].get<std::string>();
-    }
-  }
-  for (CheckFinding& f : report.findings) {
-    auto it = scenario_files.find(f.scenario);
-    f.file = it != scenario_files.end() ? it->second : *baseline_path;
-  }
-  const char* gha = std::getenv("GITHUB_ACTIONS");
-  const bool annotate = gha && std::string(gha) == "true";
-  for (const CheckFinding& f : report.findings) {
-    std::puts(f.Line().c_str());
-    if (annotate) std::puts(f.GithubAnnotation().c_str());
-  }
-  size_t regressions = 0;
-  for (const auto& f : report.findings) regressions += f.kind != CheckFinding::Kind::kImprovement &&
-                                                       f.kind != CheckFinding::Kind::kMissingFromBaseline;
-  std::printf("credsim check: %zu metrics compared, tolerance %g%%: %s\n", report.compared,
-              *tolerance * 100, report.failed() ? fmt::format("{} failing", regressions).c_str() : "ok");
-  return report.failed() ? kFailed : kOk;
-}
 
 }  // namespace
 
@@ -598,13 +453,14 @@ int Main(int argc, char** argv) {
     if (cmd == "compare") return CmdCompare(argc, argv);
     if (cmd == "report") return CmdReport(argc, argv);
     if (cmd == "check") return CmdCheck(argc, argv);
+    if (cmd == "sweep") return CmdSweep(argc, argv);
     if (cmd == "schema") return CmdSchema(argc, argv);
     if (cmd == "docs") return CmdDocs(argc, argv);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "credsim: internal error: %s\n", e.what());
     return kFailed;
   }
-  std::fprintf(stderr, "credsim: unknown command \"%s\"; expected run, validate, compare, report, check, schema or docs\n%s",
+  std::fprintf(stderr, "credsim: unknown command \"%s\"; expected run, validate, compare, report, check, sweep, schema or docs\n%s",
                cmd.c_str(), kMainHelp);
   return kBadInput;
 }

@@ -28,6 +28,9 @@ const char* EveryBranchDocument();
 // The JSON Schema (draft 2020-12) of scenario files, from the declarations.
 nlohmann::ordered_json ScenarioSchema(const ParamLog& params);
 
+// The JSON Schema of sweep files (cli/sweep.h), from the sweep loader's declarations.
+nlohmann::ordered_json SweepSchema(const ParamLog& params);
+
 // One Markdown table of every declared key (all sections).
 std::string FieldReference(const ParamLog& params);
 
@@ -38,6 +41,10 @@ std::string FieldTable(const ParamLog& params, const std::string& section,
 // `docs` with every marked table regenerated; an error if there are no markers or one is
 // unterminated.
 absl::StatusOr<std::string> WithFieldReference(const std::string& docs, const ParamLog& params);
+
+// WithFieldReference for docs/sweeps.md and the sweep declarations (long schemas point at
+// scenarios/sweeps/schema.json).
+absl::StatusOr<std::string> WithSweepFieldReference(const std::string& docs, const ParamLog& params);
 
 }  // namespace credsim
 

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <string_view>
 
+#include "cli/results_breakdown.h"
 #include "fmt/format.h"
 #include "sim/world/run_signals.h"
 #include "strategies/ports/strategy.h"
@@ -93,6 +94,9 @@ nlohmann::json StrategyResult(const StrategySpec& spec, const nlohmann::json& ap
       }
     }
   }
+  r["windows"] = WindowsResult(m);
+  r["top_colos"] = TopColosResult(m, world);
+  r["top_roles"] = TopRolesResult(m);
   return r;
 }
 
@@ -115,6 +119,7 @@ std::vector<std::string> ScenarioWarnings(const Scenario& scenario) {
         "STS calls are part of these numbers; use \"steady\" to measure a stationary system.",
         FormatDuration(life)));
   }
+  for (std::string& w : WindowsWarnings(scenario.world)) out.push_back(std::move(w));
   return out;
 }
 
@@ -126,6 +131,10 @@ nlohmann::json ScenarioResult(const Scenario& scenario, std::vector<nlohmann::js
   j["description"] = scenario.description;
   j["claim"] = scenario.claim;
   j["seed"] = scenario.world.seed;
+  j["replications"] = scenario.replications;
+  nlohmann::json seeds = nlohmann::json::array();
+  for (uint64_t r = 0; r < scenario.replications; ++r) seeds.push_back(scenario.world.seed + r);
+  j["seeds"] = std::move(seeds);
   j["duration_s"] = Round(scenario.world.duration.seconds(), 3);
   j["warmup_s"] = Round(scenario.world.warmup.seconds(), 3);
   j["timeseries_interval_s"] = Round(scenario.world.interval.seconds(), 3);
@@ -167,6 +176,62 @@ const nlohmann::json& At(const nlohmann::json& j, const char* a, const char* b =
 
 }  // namespace
 
+namespace {
+
+// The summary of a metric when the entry was replicated more than once, else null.
+const nlohmann::json* ReplicatedStat(const nlohmann::json& s, const std::string& key) {
+  const nlohmann::json& stats = At(s, "stats");
+  if (!stats.is_object() || !stats.contains(key)) return nullptr;
+  const nlohmann::json& st = stats.at(key);
+  if (!st.is_object() || !st.contains("n") || !st["n"].is_number() || st["n"].get<double>() < 2 ||
+      !st.contains("mean") || !st["mean"].is_number()) {
+    return nullptr;
+  }
+  return &st;
+}
+
+enum class CellKind { kCount, kNumber, kPercent2, kPercent3, kCost };
+
+std::string FormatValue(double v, CellKind kind) {
+  switch (kind) {
+    case CellKind::kCount:
+      if (std::fabs(v) >= 100 || v == std::round(v)) {
+        return (v < 0 ? "-" : "") + Count(static_cast<uint64_t>(std::llround(std::fabs(v))));
+      }
+      return fmt::format("{:.3g}", v);
+    case CellKind::kNumber: return Num(nlohmann::json(v));
+    case CellKind::kPercent2: return fmt::format("{:.2f}%", 100 * v);
+    case CellKind::kPercent3: return fmt::format("{:.3f}%", 100 * v);
+    case CellKind::kCost: return fmt::format("{:.4f}", v);
+  }
+  return "n/a";
+}
+
+// One table cell: "mean ± half-width" for a replicated entry, else the single value.
+std::string Cell(const nlohmann::json& s, const std::string& key, CellKind kind) {
+  if (const nlohmann::json* st = ReplicatedStat(s, key)) {
+    const double mean = (*st)["mean"].get<double>();
+    const nlohmann::json& hw = (*st)["half_width"];
+    return FormatValue(mean, kind) + " ± " +
+           (hw.is_number() ? FormatValue(hw.get<double>(), kind) : std::string("n/a"));
+  }
+  const nlohmann::json& v = Find(s, key);
+  if (!v.is_number()) return "n/a";
+  if (kind == CellKind::kCount) return CountOf(v);
+  return FormatValue(v.get<double>(), kind);
+}
+
+bool AnyReplicated(const std::vector<nlohmann::json>& results) {
+  for (const nlohmann::json& res : results) {
+    for (const nlohmann::json& s : At(res, "strategies")) {
+      if (ReplicatedStat(s, "requests")) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 std::string ComparisonMarkdown(const std::vector<nlohmann::json>& results) {
   std::string out;
   const bool many = results.size() > 1;
@@ -177,29 +242,64 @@ std::string ComparisonMarkdown(const std::vector<nlohmann::json>& results) {
       "places |\n";
   out += many ? "|---" : "";
   out += "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  using K = CellKind;
   for (const nlohmann::json& res : results) {
     for (const nlohmann::json& s : At(res, "strategies")) {
       if (many) out += fmt::format("| {} ", At(res, "scenario").is_string() ? At(res, "scenario").get<std::string>() : "?");
       out += fmt::format(
           "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
           At(s, "name").is_string() ? At(s, "name").get<std::string>() : "?",
-          CountOf(At(s, "requests")), CountOf(At(s, "sts_calls")),
-          CountOf(At(s, "sts_calls_peak_per_s")), CountOf(At(s, "sts_throttled")),
-          CountOf(At(s, "errors", "403")), CountOf(At(s, "errors", "500")),
-          CountOf(At(s, "errors", "502")), CountOf(At(s, "errors", "503")),
-          Num(At(s, "auth_latency_ms", "p50")), Num(At(s, "auth_latency_ms", "p99")),
-          Num(At(s, "auth_latency_ms", "p999")),
-          At(s, "hit_ratio", "l1").is_number()
-              ? fmt::format("{:.2f}%", 100 * At(s, "hit_ratio", "l1").get<double>())
-              : "n/a",
-          At(s, "warm_request_ratio").is_number()
-              ? fmt::format("{:.3f}%", 100 * At(s, "warm_request_ratio").get<double>())
-              : "n/a",
-          At(s, "cost_usd", "total").is_number()
-              ? fmt::format("{:.4f}", At(s, "cost_usd", "total").get<double>())
-              : "n/a",
-          Num(At(s, "exposure", "credential_seconds_at_rest")),
-          CountOf(At(s, "exposure", "places")));
+          Cell(s, "requests", K::kCount), Cell(s, "sts_calls", K::kCount),
+          Cell(s, "sts_calls_peak_per_s", K::kCount), Cell(s, "sts_throttled", K::kCount),
+          Cell(s, "errors.403", K::kCount), Cell(s, "errors.500", K::kCount),
+          Cell(s, "errors.502", K::kCount), Cell(s, "errors.503", K::kCount),
+          Cell(s, "auth_latency_ms.p50", K::kNumber), Cell(s, "auth_latency_ms.p99", K::kNumber),
+          Cell(s, "auth_latency_ms.p999", K::kNumber), Cell(s, "hit_ratio.l1", K::kPercent2),
+          Cell(s, "warm_request_ratio", K::kPercent3), Cell(s, "cost_usd.total", K::kCost),
+          Cell(s, "exposure.credential_seconds_at_rest", K::kNumber),
+          Cell(s, "exposure.places", K::kCount));
+    }
+  }
+  if (AnyReplicated(results)) {
+    out += "\nCells are the mean over replications ± the half-width of its 95 % Student-t "
+           "interval; percentiles are averaged per replication.\n";
+  }
+  return out;
+}
+
+std::string PairedMarkdown(const nlohmann::json& results) {
+  const nlohmann::json& base = At(results, "baseline_strategy");
+  if (!base.is_string()) return "";
+  std::string out = fmt::format(
+      "Paired differences from `{}` (strategy − baseline, replication by replication: both ran "
+      "on the same seeds), mean and 95 % paired-t interval:\n\n"
+      "| strategy | metric | difference | 95 % interval | verdict |\n|---|---|---:|---|---|\n",
+      base.get<std::string>());
+  static constexpr std::pair<const char*, CellKind> kMetrics[] = {
+      {"sts_calls", CellKind::kCount},           {"sts_calls_peak_per_s", CellKind::kCount},
+      {"errors.total", CellKind::kCount},        {"error_ratio", CellKind::kNumber},
+      {"auth_latency_ms.p99", CellKind::kNumber}, {"cost_usd.total", CellKind::kCost},
+      {"exposure.credential_seconds_at_rest", CellKind::kNumber}};
+  for (const nlohmann::json& s : At(results, "strategies")) {
+    const nlohmann::json& vs = At(s, "vs_baseline");
+    if (!vs.is_object()) continue;
+    for (const auto& [key, kind] : kMetrics) {
+      if (!vs.contains(key)) continue;
+      const nlohmann::json& d = vs.at(key);
+      const std::string diff = d["mean_diff"].is_number()
+                                   ? FormatValue(d["mean_diff"].get<double>(), kind == CellKind::kCount ? CellKind::kNumber : kind)
+                                   : "n/a";
+      std::string interval = "n/a (one replication)", verdict = "n/a (one replication)";
+      if (d["ci95"].is_array()) {
+        const CellKind k = kind == CellKind::kCount ? CellKind::kNumber : kind;
+        interval = fmt::format("[{}, {}]", FormatValue(d["ci95"][0].get<double>(), k),
+                               FormatValue(d["ci95"][1].get<double>(), k));
+        verdict = d["distinguishable"].is_boolean() && d["distinguishable"].get<bool>()
+                      ? (d["mean_diff"].get<double>() < 0 ? "lower" : "higher")
+                      : "not distinguishable";
+      }
+      out += fmt::format("| {} | {} | {} | {} | {} |\n", At(s, "name").get<std::string>(), key,
+                         diff, interval, verdict);
     }
   }
   return out;
@@ -213,9 +313,17 @@ std::string SummaryMarkdown(const nlohmann::json& results) {
   if (const auto& c = At(results, "claim"); c.is_string() && !c.get<std::string>().empty()) {
     out += "**Claim:** " + c.get<std::string>() + "\n\n";
   }
-  out += fmt::format("Seed {}, {} s measured after {} s warm-up, credsim {}.\n\n",
-                     At(results, "seed").dump(), At(results, "duration_s").dump(),
-                     At(results, "warmup_s").dump(),
+  const nlohmann::json& reps = At(results, "replications");
+  const uint64_t n = reps.is_number_unsigned() ? reps.get<uint64_t>() : 1;
+  const std::string seeds =
+      n > 1 ? fmt::format("{} replications (seeds {} to {}, the same for every strategy)", n,
+                          At(results, "seed").dump(),
+                          At(results, "seeds").is_array() && !At(results, "seeds").empty()
+                              ? At(results, "seeds").back().dump()
+                              : std::string("?"))
+            : fmt::format("Seed {}", At(results, "seed").dump());
+  out += fmt::format("{}, {} s measured after {} s warm-up, credsim {}.\n\n", seeds,
+                     At(results, "duration_s").dump(), At(results, "warmup_s").dump(),
                      At(results, "credsim_version").get<std::string>());
   if (const auto& ws = At(results, "warnings"); ws.is_array() && !ws.empty()) {
     for (const auto& wv : ws) {
@@ -223,6 +331,8 @@ std::string SummaryMarkdown(const nlohmann::json& results) {
     }
   }
   out += ComparisonMarkdown({results});
+  if (const std::string w = WindowsMarkdown(results); !w.empty()) out += "\n" + w;
+  if (const std::string paired = PairedMarkdown(results); !paired.empty()) out += "\n" + paired;
   out +=
       "\nAuth latency is the time a request spent obtaining credentials (cold-start wait "
       "excluded). Costs are marginal list prices without free allowances. Exposure is "

@@ -30,12 +30,18 @@ std::vector<std::string> ScenarioWarnings(const Scenario& scenario);
 // The whole results.json document.
 nlohmann::json ScenarioResult(const Scenario& scenario, std::vector<nlohmann::json> strategies);
 
-// Markdown table comparing the strategies of one or more results documents.
+// Markdown table comparing the strategies of one or more results documents; for replicated
+// entries every cell is "mean ± 95 % half-width".
 std::string ComparisonMarkdown(const std::vector<nlohmann::json>& results);
+// With "baseline_strategy" (cli/replicated_results.h AddPairedComparisons): a Markdown table
+// of each strategy's paired difference from the baseline on the key metrics, its 95 %
+// interval and the verdict ("lower", "higher", "not distinguishable"); "" without.
+std::string PairedMarkdown(const nlohmann::json& results);
 // summary.md of one results document (title, claim, table, notes).
 std::string SummaryMarkdown(const nlohmann::json& results);
 // Long-format CSV: scenario,strategy and one column per series signal (t_s,requests,
-// sts_calls,errors), one row per (strategy, bucket).
+// sts_calls,errors,errors_403,errors_429,errors_500,errors_502,errors_503), one row per
+// (strategy, bucket).
 std::string TimeseriesCsv(const nlohmann::json& results);
 
 }  // namespace credsim

@@ -6,7 +6,9 @@
 #define CREDSIM_CLI_RUNNER_H_
 
 #include <functional>
+#include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "cli/scenario.h"
@@ -26,6 +28,26 @@ struct RunOptions {
   StrategyCreator create_strategy;
 };
 
+// What RunReplications measured: the full entries (StrategyResult: CDFs and time series
+// included) of the first replication, and the metrics (ScalarValues) of every replication.
+struct ReplicationRuns {
+  std::vector<nlohmann::json> first;                // [strategy]
+  std::vector<std::vector<nlohmann::json>> values;  // [replication][strategy]
+};
+
+// Runs replication r of every strategy with seed seeds[r] (tasks = replications x strategies
+// spread over the threads). Memory: one full entry per strategy, plus the scalar metrics of
+// every replication.
+absl::StatusOr<ReplicationRuns> RunReplications(const Scenario& scenario,
+                                                const std::vector<uint64_t>& seeds,
+                                                const RunOptions& options);
+
+// The seeds of the scenario's replications: world.seed + r (mod 2^64), r = 0..replications-1.
+std::vector<uint64_t> ReplicationSeeds(const Scenario& scenario);
+
+// The whole results.json of scenario.replications replications (cli/replicated_results.h):
+// every entry has replication 0's values, "stats" and "replications"; the document has
+// "replications", "seeds" and "fingerprint".
 // A strategy whose run fails (invalid parameters, or an exception escaping a coroutine of the
 // simulation: see World) makes the whole call fail with a message naming it:
 // "strategy <name>: <what>". Nothing is returned for the other strategies then.

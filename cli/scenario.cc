@@ -138,6 +138,7 @@ absl::Status CheckScenarioName(const std::string& name) {
 absl::StatusOr<Scenario> ParseScenario(const nlohmann::json& j, const std::string& default_name,
                                        const std::string& base_dir, ParamLog* log) {
   Scenario sc;
+  sc.source = j;
   JsonReader r(j, "", log);
   if (!r.ok()) return absl::InvalidArgumentError("(top level): expected a JSON object");
   r.GetRaw("$schema",
@@ -173,6 +174,11 @@ absl::StatusOr<Scenario> ParseScenario(const nlohmann::json& j, const std::strin
   w.seed = r.GetUint64("seed", 1, 0, UINT64_MAX,
       {.doc = "Seed of every random stream; same scenario + seed = identical results. Any "
               "64-bit unsigned integer, 0 to 2^64-1 (the range of --seed)."});
+  sc.replications = r.GetUint64("replications", 1, 1, kMaxReplications,
+      {.doc = "Independent replications of the run: replication r uses seed `seed + r` for "
+              "every strategy (common random numbers), and results.json reports per metric "
+              "n, mean, sd and a Student-t 95 % interval (docs/statistics.md). "
+              "`credsim run --replications N` overrides it."});
   w.duration = r.GetDuration("duration", w.duration,
       {.doc = "Measured time (after the warm-up); warmup + duration <= 720h.",
        .source = "assumption."});
@@ -219,6 +225,7 @@ absl::StatusOr<Scenario> ParseScenario(const nlohmann::json& j, const std::strin
     if (absl::Status s = ParseRevocationConfig(rev, &w.revocation); !s.ok()) return s;
     if (absl::Status s = rev.Finish(); !s.ok()) return s;
   }
+  if (absl::Status s = ParseScenarioWindows(r, &w); !s.ok()) return s;
   if (absl::Status s = ParseStrategies(r, &sc, log); !s.ok()) return s;
   if (absl::Status s = r.Finish(); !s.ok()) return s;
 

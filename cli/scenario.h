@@ -31,7 +31,16 @@ struct Scenario {
   WorldConfig world;
   std::vector<StrategySpec> strategies;
   std::shared_ptr<const Trace> trace;  // set when the traffic replays a trace
+  // Independent replications: replication r runs every strategy with seed world.seed + r
+  // (common random numbers across strategies). `credsim run --replications N` overrides it.
+  uint64_t replications = 1;
+  // The document as parsed (before defaults): what the fingerprint and sweep storage keys
+  // hash (cli/fingerprint.h).
+  nlohmann::json source;
 };
+
+// Replications accepted by the scenario field and --replications.
+inline constexpr uint64_t kMaxReplications = 1000;
 
 // Scenario names become output directories (`--out`/<name>): 1 to kMaxScenarioNameBytes
 // characters from [A-Za-z0-9._-], the first a letter or digit. Free text (description,

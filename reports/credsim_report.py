@@ -9,8 +9,15 @@ OUT/<scenario>/ when several files are given):
   errors_and_cost.png      errors stacked by HTTP status, and total cost, per strategy
   report.md                summary, comparison table and the plots with captions
 
+With "replications" > 1 (credsim run --replications N) the comparison table shows
+"mean ± half-width" of every metric from each strategy's "stats" (Student-t 95 %
+intervals over the replications) and errors_and_cost.png shows the means with 95 %
+interval error bars; the time series and the latency CDF are those of replication 0,
+which the captions say.
+
 Only the standard library and matplotlib (Agg backend) are used. Output is
-deterministic: the same input gives byte-identical report.md and PNG files.
+deterministic: the same input gives byte-identical report.md and PNG files. Every file
+is written atomically (temp file + os.replace).
 
 Exit codes: 0 success, 1 output could not be written, 2 bad input (missing
 file, not JSON, no "strategies" list), 3 matplotlib not importable.
@@ -23,6 +30,7 @@ import math
 import os
 import re
 import sys
+import tempfile
 
 EXIT_OK = 0
 EXIT_WRITE_ERROR = 1
@@ -62,6 +70,65 @@ def get(mapping, *keys):
             return None
         mapping = mapping[key]
     return mapping
+
+
+def write_atomic(path, write):
+    """Call write(tmp_path) for a temp file beside path, then rename it onto path."""
+    d = os.path.dirname(path) or "."
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=d)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def write_text_atomic(path, text):
+    def write(tmp):
+        with open(tmp, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+    write_atomic(path, write)
+
+
+def replications(data):
+    """The number of replications of a results file (1 when absent or not a number)."""
+    n = num(data.get("replications"))
+    return int(n) if n is not None and n >= 1 else 1
+
+
+def stat(strategy, key):
+    """(mean, (lo, hi) or None, half_width or None) of strategy["stats"][key], or None."""
+    st = get(strategy, "stats", key)
+    mean = num(get(st, "mean"))
+    if mean is None:
+        return None
+    ci = get(st, "ci95")
+    ci = (num(ci[0]), num(ci[1])) if isinstance(ci, list) and len(ci) == 2 else None
+    if ci is not None and (ci[0] is None or ci[1] is None):
+        ci = None
+    return mean, ci, num(get(st, "half_width"))
+
+
+def fmt_pm(mean, half_width, fmt, percent=False):
+    """mean ± half_width with the half-width to 2 significant digits and the mean rounded to
+    the same decimal place; just fmt(mean) without a half-width (n = 1)."""
+    if mean is None:
+        return NA
+    if half_width is None:
+        return fmt(mean)
+    scale, suffix = (100.0, "%") if percent else (1.0, "")
+    m, h = mean * scale, half_width * scale
+    if h == 0:
+        return f"{fmt(mean)} ± 0{suffix}"
+    place = 1 - math.floor(math.log10(h))
+    decimals = max(place, 0)
+    mr, hr = round(m, place), round(h, place)
+    if mr == 0:
+        mr = 0.0  # no "-0"
+    return f"{mr:,.{decimals}f}{suffix} ± {hr:,.{decimals}f}{suffix}"
 
 
 def load_results(path):
@@ -273,6 +340,35 @@ def extract_errors(strategies, labels, notes):
     return rows
 
 
+def extract_errors_stats(strategies, labels, notes):
+    """Replicated runs: mean errors per status and the 95 % interval of errors.total."""
+    rows, intervals = [], {}
+    for s, label in zip(strategies, labels):
+        means = {st: stat(s, f"errors.{st}") for st in ERROR_STATUSES}
+        if all(v is None for v in means.values()):
+            notes.append(f"Strategy {label!r} has no errors.* in stats; left out of the errors panel.")
+            continue
+        rows.append((label, {st: (v[0] if v else 0.0) for st, v in means.items()}))
+        total = stat(s, "errors.total")
+        if total is not None and total[1] is not None:
+            intervals[label] = (total[0], total[1])
+    return rows, intervals
+
+
+def extract_costs_stats(strategies, labels, notes):
+    """Replicated runs: mean cost_usd.total and its 95 % interval."""
+    rows, intervals = [], {}
+    for s, label in zip(strategies, labels):
+        total = stat(s, "cost_usd.total")
+        if total is None:
+            notes.append(f"Strategy {label!r} has no cost_usd.total in stats; left out of the cost panel.")
+            continue
+        rows.append((label, total[0]))
+        if total[1] is not None:
+            intervals[label] = (total[0], total[1])
+    return rows, intervals
+
+
 def extract_costs(strategies, labels, notes):
     rows = []
     for s, label in zip(strategies, labels):
@@ -287,7 +383,7 @@ def extract_costs(strategies, labels, notes):
 # ------------------------------------------------------------------------- plots
 
 
-def import_matplotlib():
+def import_matplotlib(prog="credsim_report"):
     try:
         import matplotlib
         matplotlib.use("Agg", force=True)
@@ -296,9 +392,9 @@ def import_matplotlib():
         import matplotlib.ticker  # noqa: F401  (used by Plotter.errors_and_cost)
     except ImportError as e:
         sys.stderr.write(
-            f"credsim_report: matplotlib cannot be imported by {sys.executable} "
+            f"{prog}: matplotlib cannot be imported by {sys.executable} "
             f"(Python {sys.version.split()[0]}): {e}\n"
-            "credsim_report: run it with /usr/bin/python3 and install Debian's python3-matplotlib "
+            f"{prog}: run it with /usr/bin/python3 and install Debian's python3-matplotlib "
             "(apt-get install python3-matplotlib, or scripts/setup).\n")
         sys.exit(EXIT_NO_MATPLOTLIB)
     return matplotlib, plt
@@ -333,7 +429,7 @@ class Plotter:
                 "linestyle": LINESTYLES[(index // len(colors)) % len(LINESTYLES)]}
 
     def save(self, fig, path):
-        fig.savefig(path, format="png", metadata={"Software": None})
+        write_atomic(path, lambda tmp: fig.savefig(tmp, format="png", metadata={"Software": None}))
         self.plt.close(fig)
 
     @staticmethod
@@ -403,7 +499,11 @@ class Plotter:
             fig.suptitle(f"Auth latency: {info['scenario']}")
             self.save(fig, path)
 
-    def errors_and_cost(self, path, info, errors, costs, order):
+    def errors_and_cost(self, path, info, errors, costs, order, intervals=None, n_reps=1):
+        """intervals: {"errors": {label: (mean, (lo, hi))}, "cost": {...}} of errors.total and
+        cost_usd.total; with n_reps > 1 the bars are means and each interval is drawn as an
+        error bar around its own mean (errors.total may count statuses the stack leaves out)."""
+        intervals = intervals or {"errors": {}, "cost": {}}
         with self.context():
             fig, (ax_e, ax_c) = self.plt.subplots(1, 2, figsize=(12, 5.5), constrained_layout=True)
             all_labels = [lab for lab, _ in errors] + [lab for lab, _ in costs]
@@ -419,39 +519,56 @@ class Plotter:
                     vals = [row[st] for _, row in errors]
                     ax_e.bar(xs, vals, bottom=bottom, color=STATUS_COLORS[st], label=f"HTTP {st}", width=0.6)
                     bottom = [b + v for b, v in zip(bottom, vals)]
-                for x, total in zip(xs, bottom):
-                    ax_e.annotate(fmt_count(total), (x, total), xytext=(0, 3), textcoords="offset points",
+                tops = list(bottom)
+                for i, (lab, _) in enumerate(errors):
+                    if lab in intervals["errors"]:
+                        m, iv = intervals["errors"][lab]
+                        ax_e.errorbar([xs[i]], [m], yerr=[[max(m - max(iv[0], 0.0), 0.0)], [max(iv[1] - m, 0.0)]],
+                                      fmt="none", ecolor="black", elinewidth=1.0, capsize=4)
+                        tops[i] = max(bottom[i], iv[1])
+                for x, total, top in zip(xs, bottom, tops):
+                    ax_e.annotate(fmt_count(total), (x, top), xytext=(0, 3), textcoords="offset points",
                                   ha="center", va="bottom", **value_style)
                 self._ticks(ax_e, xs, [lab for lab, _ in errors], rotate)
-                if max(bottom) == 0:
+                if max(tops) == 0:
                     ax_e.set_ylim(0, 1)
                     ax_e.text(0.5, 0.5, "no errors recorded", transform=ax_e.transAxes,
                               ha="center", va="center", color="0.4")
                 else:
-                    ax_e.set_ylim(0, max(bottom) * headroom)
+                    ax_e.set_ylim(0, max(tops) * headroom)
                 ax_e.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), fontsize="small",
                             ncol=len(ERROR_STATUSES), handlelength=1.2, columnspacing=1.0)
             else:
                 self._no_data(ax_e)
             ax_e.yaxis.set_major_locator(self.mpl.ticker.MaxNLocator(integer=True))
-            ax_e.set_ylabel("failed requests (count)")
+            ax_e.set_ylabel("failed requests (count)" if n_reps == 1
+                            else f"failed requests (mean of {n_reps} replications)")
             ax_e.set_title("Errors by HTTP status", pad=24 if errors else 6)
 
             if costs:
                 xs = list(range(len(costs)))
                 vals = [c for _, c in costs]
                 ax_c.bar(xs, vals, width=0.6, color=[self.style(order[lab])["color"] for lab, _ in costs])
-                for x, v in zip(xs, vals):
-                    ax_c.annotate(f"${fmt_cost(v)}", (x, v), xytext=(0, 3), textcoords="offset points",
+                tops = list(vals)
+                for i, (lab, v) in enumerate(costs):
+                    if lab in intervals["cost"]:
+                        m, iv = intervals["cost"][lab]
+                        ax_c.errorbar([xs[i]], [m], yerr=[[max(m - max(iv[0], 0.0), 0.0)], [max(iv[1] - m, 0.0)]],
+                                      fmt="none", ecolor="black", elinewidth=1.0, capsize=4)
+                        tops[i] = max(v, iv[1])
+                for x, v, t in zip(xs, vals, tops):
+                    ax_c.annotate(f"${fmt_cost(v)}", (x, t), xytext=(0, 3), textcoords="offset points",
                                   ha="center", va="bottom", **value_style)
                 self._ticks(ax_c, xs, [lab for lab, _ in costs], rotate)
-                top = max(vals)
+                top = max(tops)
                 ax_c.set_ylim(min(0.0, min(vals)), top * headroom if top > 0 else 1)
             else:
                 self._no_data(ax_c)
-            ax_c.set_ylabel("total cost (USD)")
+            ax_c.set_ylabel("total cost (USD)" if n_reps == 1
+                            else f"total cost (USD, mean of {n_reps} replications)")
             ax_c.set_title("Cost (cost_usd.total)", pad=24 if errors else 6)
-            fig.suptitle(f"Errors and cost: {info['scenario']}")
+            fig.suptitle(f"Errors and cost: {info['scenario']}" if n_reps == 1 else
+                         f"Errors and cost: {info['scenario']} (means, 95 % interval error bars)")
             self.save(fig, path)
 
     @staticmethod
@@ -500,6 +617,36 @@ def table_row(s, label):
     ]
 
 
+# The stats key and formatter of each TABLE_COLUMNS column after "Strategy".
+TABLE_STATS = (
+    ("requests", fmt_count, False), ("sts_calls", fmt_count, False),
+    ("sts_calls_peak_per_s", fmt_count, False), ("sts_throttled", fmt_count, False),
+    *((f"errors.{st}", fmt_count, False) for st in ERROR_STATUSES),
+    *((f"auth_latency_ms.{q}", fmt_sig, False) for q in ("p50", "p99", "p999")),
+    ("hit_ratio.l1", fmt_ratio, True), ("warm_request_ratio", fmt_ratio, True),
+    ("cost_usd.total", fmt_cost, False), ("exposure.credential_seconds_at_rest", fmt_amount, False),
+    ("exposure.places", fmt_count, False),
+)
+
+
+def table_row_stats(s, label, notes):
+    """A comparison-table row of "mean ± half-width" from the strategy's stats."""
+    if not isinstance(s.get("stats"), dict):
+        notes.append(f"Strategy {label!r} has no stats; its row shows replication 0 without intervals.")
+        return table_row(s, label)
+    cells, missing = [md_cell(label)], []
+    for key, fmt, percent in TABLE_STATS:
+        st = stat(s, key)
+        if st is None:
+            missing.append(key)
+            cells.append(NA)
+        else:
+            cells.append(fmt_pm(st[0], st[2], fmt, percent))
+    if missing:
+        notes.append(f"Strategy {label!r}: stats has no {', '.join(missing)}.")
+    return cells
+
+
 def render_markdown(info, strategies, labels, figures, notes):
     out = []
     add = out.append
@@ -521,6 +668,12 @@ def render_markdown(info, strategies, labels, figures, notes):
     add(f"| Warm-up | {fmt_duration(info['warmup_s'])} |")
     add(f"| Initial state | {md_cell(info['initial_state'])} |")
     add(f"| Time-series interval | {fmt_duration(info['interval_s'])} |")
+    if info["replications"] > 1:
+        seeds = info["seeds"]
+        seed_text = f" (seeds {seeds[0]}–{seeds[-1]})" if seeds else ""
+        add(f"| Replications | {info['replications']}{seed_text} |")
+    if info["baseline"]:
+        add(f"| Baseline strategy | {md_cell(info['baseline'])} |")
     add(f"| Strategies | {len(strategies)} |")
     add(f"| Source file | {md_code(info['source'])} |")
     add("")
@@ -528,9 +681,16 @@ def render_markdown(info, strategies, labels, figures, notes):
     add("")
     add("| " + " | ".join(name for name, _ in TABLE_COLUMNS) + " |")
     add("|" + "|".join(":---" if align == "l" else "---:" for _, align in TABLE_COLUMNS) + "|")
+    replicated = info["replications"] > 1
     for s, label in zip(strategies, labels):
-        add("| " + " | ".join(table_row(s, label)) + " |")
+        row = table_row_stats(s, label, notes) if replicated else table_row(s, label)
+        add("| " + " | ".join(row) + " |")
     add("")
+    if replicated:
+        add(f"Each cell is the mean over the {info['replications']} replications ± the half-width of its "
+            "Student-t 95 % interval (from each strategy's `stats`; half-width to 2 significant digits). "
+            "The time series and latency CDF plots show replication 0.")
+        add("")
     add("Latencies are auth latencies in milliseconds (3 significant digits); "
         "*L1 hit* is `hit_ratio.l1`, *Warm* is `warm_request_ratio`; "
         "*Exposure cred·s* is `exposure.credential_seconds_at_rest` and *Places* is `exposure.places`; "
@@ -586,6 +746,10 @@ def scenario_info(data, path):
         "warmup_s": num(data.get("warmup_s")),
         "interval_s": num(data.get("timeseries_interval_s")),
         "source": os.path.basename(path),
+        "replications": replications(data),
+        "seeds": [s for s in data.get("seeds") if isinstance(s, int)]
+        if isinstance(data.get("seeds"), list) else [],
+        "baseline": data.get("baseline_strategy") if isinstance(data.get("baseline_strategy"), str) else "",
     }
 
 
@@ -600,6 +764,12 @@ def generate(data, path, out_dir, plotter):
     order = {label: i for i, label in enumerate(labels)}
     os.makedirs(out_dir, exist_ok=True)
     figures = []
+    n_reps = info["replications"]
+    if n_reps > 1:
+        seed0 = f" (seed {info['seeds'][0]})" if info["seeds"] else ""
+        rep0 = f" Replication 0{seed0} of {n_reps}."
+    else:
+        rep0 = ""
 
     def target(name):
         return os.path.join(out_dir, name)
@@ -616,7 +786,7 @@ def generate(data, path, out_dir, plotter):
                 if info["warmup_s"] else "")
         scale_note = " (symlog y axis because of a spike)" if scale == "symlog" else ""
         figures.append((STS_PNG, "STS calls over time",
-                        f"STS calls per {interval} interval for each strategy{scale_note}{warm}."))
+                        f"STS calls per {interval} interval for each strategy{scale_note}{warm}.{rep0}"))
     else:
         drop_stale(STS_PNG)
         notes.append(f"{STS_PNG} was not drawn: no strategy has a usable timeseries.")
@@ -627,18 +797,26 @@ def generate(data, path, out_dir, plotter):
         figures.append((CDF_PNG, "Auth latency CDF",
                         "Cumulative distribution of auth latency per strategy on a log millisecond axis "
                         "(left), with the tail as 1 − CDF on log-log axes (right) so p99 and p999 "
-                        "differences are visible."))
+                        f"differences are visible.{rep0}"))
     else:
         drop_stale(CDF_PNG)
         notes.append(f"{CDF_PNG} was not drawn: no strategy has usable auth_latency_cdf_ms data.")
 
-    errors = extract_errors(strategies, labels, notes)
-    costs = extract_costs(strategies, labels, notes)
+    if n_reps > 1:
+        errors, err_iv = extract_errors_stats(strategies, labels, notes)
+        costs, cost_iv = extract_costs_stats(strategies, labels, notes)
+        intervals = {"errors": err_iv, "cost": cost_iv}
+        what = (f" Means over the {n_reps} replications; the black error bars are the 95 % intervals "
+                "of the error total (`errors.total`) and of the cost (clipped at 0).")
+    else:
+        errors = extract_errors(strategies, labels, notes)
+        costs = extract_costs(strategies, labels, notes)
+        intervals, what = None, ""
     if errors or costs:
-        plotter.errors_and_cost(target(ERR_PNG), info, errors, costs, order)
+        plotter.errors_and_cost(target(ERR_PNG), info, errors, costs, order, intervals, n_reps)
         figures.append((ERR_PNG, "Errors and cost per strategy",
                         "Failed requests per strategy stacked by HTTP status (left) and total simulated "
-                        "cost in USD (right)."))
+                        f"cost in USD (right).{what}"))
     else:
         drop_stale(ERR_PNG)
         notes.append(f"{ERR_PNG} was not drawn: no strategy has errors or cost_usd.total.")
@@ -649,8 +827,7 @@ def generate(data, path, out_dir, plotter):
             notes.append(f"Strategy {label!r} used expired credentials {fmt_count(expired)} time(s).")
 
     markdown = render_markdown(info, strategies, labels, figures, notes)
-    with open(target(REPORT_MD), "w", encoding="utf-8", newline="\n") as f:
-        f.write(markdown)
+    write_text_atomic(target(REPORT_MD), markdown)
     return target(REPORT_MD)
 
 

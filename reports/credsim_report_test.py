@@ -14,6 +14,7 @@ sys.dont_write_bytecode = True  # never leave __pycache__ in the repo
 
 import importlib.util
 import json
+import math
 import os
 import random
 import shutil
@@ -112,6 +113,49 @@ def synthetic_results(scenario="long-tail-cold", seed=1):
         "generator": {"host": "ignored"},
         "strategies": strategies,
     }
+
+
+T975 = {1: 12.706204736, 2: 4.302652730, 4: 2.776445105, 9: 2.262157163}
+
+
+def numeric_leaves(obj, prefix=""):
+    """Dotted keys of every numeric leaf not inside an array (spec section 1)."""
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from numeric_leaves(v, f"{prefix}.{k}" if prefix else k)
+    elif isinstance(obj, (int, float)) and not isinstance(obj, bool):
+        yield prefix, float(obj)
+
+
+def replicated_results(n=10, seed=1):
+    """synthetic_results with n replications: the entries keep replication 0's values and gain
+    "stats" and "replications" as `credsim run --replications n` writes them."""
+    base = synthetic_results(seed=seed)
+    rng = random.Random(seed + 100)
+    base["replications"] = n
+    base["seeds"] = [seed + r for r in range(n)]
+    base["fingerprint"] = {"scenario_sha256": "0" * 64, "seed": seed, "replications": n,
+                           "credsim_version": "0.1.0"}
+    for s in base["strategies"]:
+        s["errors"]["total"] = sum(s["errors"].values())
+        rep0 = {k: v for k, v in numeric_leaves(s) if k not in ("params.refresh_margin_s", "params.kv_ttl_s")}
+        def vary(k, v):
+            x = v * (1 + 0.1 * rng.gauss(0, 1)) if v else 0.0
+            return min(x, 1.0) if "ratio" in k else x
+        reps = [rep0] + [{k: vary(k, v) for k, v in rep0.items()} for _ in range(n - 1)]
+        s["replications"] = [{"seed": seed + r, "values": values} for r, values in enumerate(reps)]
+        stats = {}
+        for key in rep0:
+            xs = [r[key] for r in reps]
+            mean = sum(xs) / n
+            if n == 1:
+                stats[key] = {"n": 1, "mean": mean, "sd": None, "ci95": None, "half_width": None}
+                continue
+            sd = math.sqrt(sum((x - mean) ** 2 for x in xs) / (n - 1))
+            hw = T975[n - 1] * sd / math.sqrt(n)
+            stats[key] = {"n": n, "mean": mean, "sd": sd, "ci95": [mean - hw, mean + hw], "half_width": hw}
+        s["stats"] = stats
+    return base
 
 
 class ReportTestBase(unittest.TestCase):
@@ -269,6 +313,64 @@ class ReportTest(ReportTestBase):
         for name in ("report.md",) + PNGS:
             self.assertEqual(self.read(os.path.join(outs[0], name), "rb"),
                              self.read(os.path.join(outs[1], name), "rb"), name)
+
+    def test_replicated_results_show_mean_and_interval(self):
+        data = replicated_results(n=10)
+        results = self.write("results.json", data)
+        out = os.path.join(self.tmp, "out")
+        proc = self.run_report(results, "--out", out)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        report = self.assert_outputs(out, ["l1", "l1+kv", "do-singleton"])
+        self.assertIn("| Replications | 10 (seeds 1–10) |", report)
+        rows = [line for line in report.splitlines() if line.startswith("| l1 |")]
+        self.assertEqual(len(rows), 2, rows)  # comparison table and parameters table
+        # Every numeric cell is "mean ± half-width" (exposure.places of l1 is 0 in every replication).
+        self.assertEqual(rows[0].count(" ± "), 16, rows[0])
+        mean = data["strategies"][0]["stats"]["sts_calls"]["mean"]
+        hw = data["strategies"][0]["stats"]["sts_calls"]["half_width"]
+        place = 1 - math.floor(math.log10(hw))
+        self.assertIn(f"| {round(mean, place):,.{max(place, 0)}f} ± {round(hw, place):,.{max(place, 0)}f} |",
+                      rows[0])
+        self.assertIn("Replication 0 (seed 1) of 10.", report)
+        self.assertEqual(report.count("Replication 0 (seed 1) of 10."), 2)  # time series and CDF captions
+        self.assertIn("Means over the 10 replications", report)
+        self.assertNotIn("## Notes", report)
+        # The error-bar plot differs from the plain one drawn from replication 0.
+        plain = synthetic_results()
+        out0 = os.path.join(self.tmp, "out0")
+        self.assertEqual(self.run_report(self.write("plain.json", plain), "--out", out0).returncode, 0)
+        self.assertNotEqual(self.read(os.path.join(out, "errors_and_cost.png"), "rb"),
+                            self.read(os.path.join(out0, "errors_and_cost.png"), "rb"))
+        self.assertEqual(self.read(os.path.join(out, "auth_latency_cdf.png"), "rb"),
+                         self.read(os.path.join(out0, "auth_latency_cdf.png"), "rb"))
+        # Deterministic.
+        out2 = os.path.join(self.tmp, "out2")
+        self.assertEqual(self.run_report(results, "--out", out2).returncode, 0)
+        for name in ("report.md",) + PNGS:
+            self.assertEqual(self.read(os.path.join(out, name), "rb"), self.read(os.path.join(out2, name), "rb"))
+        leftovers = [n for n in os.listdir(out) if n.endswith(".tmp")]
+        self.assertEqual(leftovers, [])
+
+    def test_single_replication_with_stats_looks_like_today(self):
+        data = replicated_results(n=1)
+        out = os.path.join(self.tmp, "out")
+        self.assertEqual(self.run_report(self.write("r1.json", data), "--out", out).returncode, 0)
+        report = self.assert_outputs(out, ["l1", "l1+kv", "do-singleton"])
+        self.assertNotIn("±", report)
+        self.assertNotIn("Replication", report)
+        self.assertIn("| 180 | 950 |", report)
+
+    def test_replicated_without_stats_falls_back_with_a_note(self):
+        data = replicated_results(n=3)
+        del data["strategies"][1]["stats"]
+        del data["strategies"][2]["stats"]["cost_usd.total"]
+        out = os.path.join(self.tmp, "out")
+        proc = self.run_report(self.write("r.json", data), "--out", out)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        report = self.read(os.path.join(out, "report.md"))
+        self.assertIn("'l1+kv' has no stats; its row shows replication 0", report)
+        self.assertIn("'do-singleton': stats has no cost_usd.total.", report)
+        self.assertIn("'do-singleton' has no cost_usd.total in stats; left out of the cost panel.", report)
 
     def test_missing_keys_degrade_gracefully(self):
         data = synthetic_results()

@@ -28,20 +28,34 @@ void RequestRecorder::EdgeTimeout(Time arrival) {
   if (m_.Measuring(arrival)) ++m_.edge_timeouts;
 }
 
-void RequestRecorder::Outcome(Time arrival, bool cold, int status, Tier tier,
-                              Duration auth_latency) {
+void RequestRecorder::Outcome(Time arrival, uint32_t colo, uint32_t role, bool cold, int status,
+                              Tier tier, Duration auth_latency) {
   if (!m_.Measuring(arrival)) return;
   ++m_.requests;
   m_.request_series.Add(arrival);
   m_.worker_cpu_ms += cpu_per_request_.millis();
   if (cold) ++m_.cold_requests;
-  m_.auth_latency.Record(std::max<int64_t>(0, auth_latency.nanos()));
-  if (status == 200) {
+  const int64_t latency_ns = std::max<int64_t>(0, auth_latency.nanos());
+  m_.auth_latency.Record(latency_ns);
+  const bool failed = status != 200;
+  int error_index = -1;
+  if (!failed) {
     ++m_.served_from[static_cast<int>(tier)];
   } else {
-    ++m_.errors[RunMetrics::ErrorIndex(status)];
+    error_index = RunMetrics::ErrorIndex(status);
+    ++m_.errors[error_index];
     m_.error_series.Add(arrival);
+    if (TimeSeries* s = m_.StatusSeries(error_index); s != nullptr) s->Add(arrival);
   }
+  if (colo < m_.by_colo.size()) {
+    ++m_.by_colo[colo].requests;
+    m_.by_colo[colo].errors += failed;
+  }
+  if (role < m_.by_role.size()) {
+    ++m_.by_role[role].requests;
+    m_.by_role[role].errors += failed;
+  }
+  if (!m_.windows.empty()) m_.windows.Request(arrival, error_index, latency_ns);
 }
 
 }  // namespace credsim

@@ -8,12 +8,18 @@
 //    happened inside the window.
 //  * Outcome() is called exactly once per request (the world guarantees it): it counts the
 //    request, its Worker CPU, whether it was cold, its auth latency (negative clamped to 0),
-//    and either the tier that served it (status 200) or the error status, with the request
-//    and error series bucketed by arrival time.
+//    and either the tier that served it (status 200) or the error status, with the request,
+//    error and per-status error series bucketed by arrival time; it also counts the request
+//    (and a failure) in the breakdown rows of its colo and role (RunMetrics::by_colo,
+//    by_role; an index past their size is skipped) and in every results window containing
+//    its arrival (RunMetrics::windows; with no windows this costs one branch).
 //  * The other calls count one event each; none of them changes the request's status.
 //  * No allocation except the series' amortised growth to a new interval; no RNG draws.
+//    Nothing here changes a simulated event: the breakdowns and windows are measurement only.
 #ifndef CREDSIM_SIM_WORLD_REQUEST_RECORDER_H_
 #define CREDSIM_SIM_WORLD_REQUEST_RECORDER_H_
+
+#include <cstdint>
 
 #include "sim/engine/time.h"
 #include "sim/world/aws_credential_check.h"
@@ -36,7 +42,9 @@ class RequestRecorder {
   void CancelledByRuntime(Time arrival);
   // The edge answered 503 because the request was still waiting after the edge timeout.
   void EdgeTimeout(Time arrival);
-  void Outcome(Time arrival, bool cold, int status, Tier tier, Duration auth_latency);
+  // A request of `role` served by `colo` (Arrival::colo, Arrival::role).
+  void Outcome(Time arrival, uint32_t colo, uint32_t role, bool cold, int status, Tier tier,
+               Duration auth_latency);
 
  private:
   RunMetrics& m_;

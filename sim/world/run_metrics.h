@@ -1,17 +1,21 @@
 // RunMetrics: everything measured during one strategy's run, updated by the world and by
 // the simulated adapters. Only events inside the measurement window [measure_from,
 // measure_to) are counted (the warm-up before measure_from is simulated but not measured).
-// Memory is O(state): counters, fixed-size histograms and per-interval series.
+// Memory is O(state): counters, fixed-size histograms and per-interval series, plus the
+// per-colo and per-role breakdown rows (O(colos + roles)) and the results windows
+// (RunWindows: O(windows)), which the world sizes before the run.
 #ifndef CREDSIM_SIM_WORLD_RUN_METRICS_H_
 #define CREDSIM_SIM_WORLD_RUN_METRICS_H_
 
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <vector>
 
 #include "sim/engine/histogram.h"
 #include "sim/engine/metrics.h"
 #include "sim/engine/time.h"
+#include "sim/world/run_windows.h"
 
 namespace credsim {
 
@@ -21,7 +25,12 @@ struct RunMetrics {
         measure_to(to),
         sts_series(series_interval),
         request_series(series_interval),
-        error_series(series_interval) {}
+        error_series(series_interval),
+        error_403_series(series_interval),
+        error_429_series(series_interval),
+        error_500_series(series_interval),
+        error_502_series(series_interval),
+        error_503_series(series_interval) {}
 
   bool Measuring(Time t) const { return t >= measure_from && t < measure_to; }
   // Credential-seconds a place holds between `from` and `to`, clipped to the window.
@@ -83,6 +92,33 @@ struct RunMetrics {
   TimeSeries sts_series;
   TimeSeries request_series;
   TimeSeries error_series;
+  // Failed requests by status, bucketed by arrival (the other statuses only in error_series).
+  TimeSeries error_403_series;
+  TimeSeries error_429_series;
+  TimeSeries error_500_series;
+  TimeSeries error_502_series;
+  TimeSeries error_503_series;
+
+  // Breakdowns (measured events): by_colo[c] counts the requests served by colo c and the STS
+  // calls of its callers (its isolates and the Durable Objects it hosts); by_role[r] those of
+  // role r. Empty unless the world sized them; events of an index past the end are not
+  // broken down.
+  std::vector<BreakdownCounters> by_colo;
+  std::vector<BreakdownCounters> by_role;
+  // Named results windows (empty: none; the hot paths then test one branch).
+  RunWindows windows;
+
+  // The per-status error series of an ErrorIndex() (nullptr for "other").
+  TimeSeries* StatusSeries(int error_index) {
+    switch (error_index) {
+      case 0: return &error_403_series;
+      case 1: return &error_429_series;
+      case 2: return &error_500_series;
+      case 3: return &error_502_series;
+      case 4: return &error_503_series;
+      default: return nullptr;
+    }
+  }
 
   static int ErrorIndex(int status) {
     switch (status) {

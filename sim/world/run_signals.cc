@@ -270,6 +270,18 @@ const RunSignal kSignals[] = {
     Series("timeseries.sts_calls", "calls", "STS calls in the bucket", &RunMetrics::sts_series),
     Series("timeseries.errors", "requests", "failed requests that arrived in the bucket",
            &RunMetrics::error_series),
+    Series("timeseries.errors_403", "requests",
+           "requests that arrived in the bucket and failed with 403", &RunMetrics::error_403_series),
+    Series("timeseries.errors_429", "requests",
+           "requests that arrived in the bucket and failed with 429 (always 0 today: no "
+           "`FailureStatus` of the ports is 429; kept so the columns cover RunMetrics' statuses)",
+           &RunMetrics::error_429_series),
+    Series("timeseries.errors_500", "requests",
+           "requests that arrived in the bucket and failed with 500", &RunMetrics::error_500_series),
+    Series("timeseries.errors_502", "requests",
+           "requests that arrived in the bucket and failed with 502", &RunMetrics::error_502_series),
+    Series("timeseries.errors_503", "requests",
+           "requests that arrived in the bucket and failed with 503", &RunMetrics::error_503_series),
 };
 
 }  // namespace

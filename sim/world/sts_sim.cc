@@ -312,11 +312,14 @@ const StsOutage* StsService::OutageAt(Time t) const {
   return nullptr;
 }
 
-void StsService::RecordArrival(Time t) {
+void StsService::RecordArrival(Time t, uint32_t caller_colo, CredentialKey key) {
   if (!metrics_.Measuring(t)) return;
   ++metrics_.sts_calls;
   metrics_.sts_peak.Add(t);
   metrics_.sts_series.Add(t);
+  if (caller_colo < metrics_.by_colo.size()) ++metrics_.by_colo[caller_colo].sts_calls;
+  if (key.role < metrics_.by_role.size()) ++metrics_.by_role[key.role].sts_calls;
+  if (!metrics_.windows.empty()) metrics_.windows.StsCall(t);
 }
 
 void StsService::RecordError(Time t) {
@@ -330,7 +333,10 @@ void StsService::RecordTimeout(Time t) {
 StsResult StsService::Serve(Time arrival, const AttemptDraws& d, CredentialKey key) {
   StsResult r;
   if (config_.rate_limit.enabled && !bucket_.TryTake(arrival)) {
-    if (metrics_.Measuring(arrival)) ++metrics_.sts_throttled;
+    if (metrics_.Measuring(arrival)) {
+      ++metrics_.sts_throttled;
+      if (!metrics_.windows.empty()) metrics_.windows.StsThrottled(arrival);
+    }
     RecordError(arrival);
     r.error = StsError::kThrottling;
     return r;
@@ -383,13 +389,15 @@ Duration BackoffCap(Duration base, Duration max, int attempt) {
 
 }  // namespace
 
-StsClientSim::StsClientSim(StsService& service, Duration path_rtt, Duration in_region_rtt)
+StsClientSim::StsClientSim(StsService& service, Duration path_rtt, Duration in_region_rtt,
+                           uint32_t caller_colo)
     : service_(service),
       rtt_(service.config().rtt +
            (service.config().network == StsNetworkMode::kAddRtt
                 ? std::max(Duration(), path_rtt - in_region_rtt)
                 : Duration())),
-      quota_(service.config().retries.quota) {}
+      quota_(service.config().retries.quota),
+      caller_colo_(caller_colo) {}
 
 Task<StsResult> StsClientSim::Attempt(CredentialKey key) {
   StsService& s = service_;
@@ -406,7 +414,7 @@ Task<StsResult> StsClientSim::Attempt(CredentialKey key) {
   }
   if (one_way > Duration()) co_await Sleep(clock, one_way);
   const Time arrival = clock.Now();
-  s.RecordArrival(arrival);
+  s.RecordArrival(arrival, caller_colo_, key);
   StsResult result;
   Duration answer_after;  // from arrival until STS answers
   if (const StsOutage* outage = s.OutageAt(arrival); outage != nullptr) {

@@ -166,7 +166,11 @@ absl::Status ParseStsConfig(JsonReader& r, StsConfig* out);
 //  * Metrics (only when metrics.Measuring(arrival)): sts_calls, sts_peak and sts_series count
 //    every attempt that arrives (retries, throttled and outage ones included); sts_throttled
 //    and sts_errors count non-success answers at arrival; sts_timeouts counts client timeouts
-//    at the moment the client gives up.
+//    at the moment the client gives up. An arriving attempt also counts in the breakdown rows
+//    of its caller's colo (StsClientSim's caller_colo) and of its key's role
+//    (RunMetrics::by_colo, by_role; an index past their size is skipped), and the attempt and
+//    a throttled answer in every results window containing the arrival (RunMetrics::windows;
+//    one branch with no windows). Measurement only: no draw and no answer depends on it.
 //  * Each attempt draws exactly 4 numbers from the Rng (latency, stall yes/no, stall length,
 //    error choice) whatever its outcome; each backoff draws 1 more.
 //  * Not thread-safe (one simulation thread). The config must be valid (as ParseStsConfig
@@ -202,8 +206,8 @@ class StsService {
   double DrawJitter() { return rng_.Uniform01(); }
   // The outage window containing `t`, or null.
   const StsOutage* OutageAt(Time t) const;
-  // Counts an arriving attempt (sts_calls, peak, series).
-  void RecordArrival(Time t);
+  // Counts an arriving attempt (sts_calls, peak, series, breakdowns, windows).
+  void RecordArrival(Time t, uint32_t caller_colo, CredentialKey key);
   // STS-side processing of an attempt that arrived at `arrival` outside any outage.
   StsResult Serve(Time arrival, const AttemptDraws& d, CredentialKey key);
   // The back-dating age A in [0, L) of the next back-dated mint of `key` (steady fill).
@@ -233,6 +237,7 @@ class StsService {
 // The network RTT of an attempt is config.rtt plus, under network kAddRtt only,
 // max(0, path_rtt - in_region_rtt); half of it elapses before the attempt reaches STS, the
 // rest after STS answers. Under kIncluded (the default) path_rtt is ignored.
+// `caller_colo` only attributes the client's attempts in RunMetrics::by_colo (kNoColo: none).
 // Retries follow StsRetryConfig: attempt n (n >= 1) failing with a retryable error is
 // retried after Uniform01 × min(max_backoff, base × 2^(n-1)) if n < max_attempts and the
 // quota holds the retry's cost (which is then deducted); a success refunds the cost of its
@@ -244,8 +249,9 @@ class StsClientSim final : public StsClient {
   // `path_rtt`: the round trip from this caller to the STS Region (world: RttToRegion(colo,
   // sts_region)); `in_region_rtt`: the round trip of a caller inside the STS Region (world:
   // colos.intra_region_rtt), which config.latency already contains under kAddRtt.
+  static constexpr uint32_t kNoColo = UINT32_MAX;
   explicit StsClientSim(StsService& service, Duration path_rtt = Duration(),
-                        Duration in_region_rtt = Duration());
+                        Duration in_region_rtt = Duration(), uint32_t caller_colo = kNoColo);
 
   Task<StsResult> AssumeRoleWithWebIdentity(CredentialKey key) override;
 
@@ -260,6 +266,7 @@ class StsClientSim final : public StsClient {
   StsService& service_;
   Duration rtt_;
   int quota_;
+  uint32_t caller_colo_;
 };
 
 }  // namespace credsim

@@ -125,6 +125,10 @@ World::World(const WorldConfig& config, std::shared_ptr<const Trace> trace, Stra
       aws_(config.revocation) {
   end_ = Time() + config.warmup + config.duration;
   const uint64_t seed = config.seed;
+  // Measurement only (no draw depends on these): breakdown rows and results windows.
+  metrics_.by_colo.assign(colos_.size(), BreakdownCounters{});
+  metrics_.by_role.assign(RoleCount(config.traffic, trace_.get()), BreakdownCounters{});
+  metrics_.windows = RunWindows(RunWindowSpecs(config), metrics_.measure_from, metrics_.measure_to);
   runtime_ = std::make_unique<Runtime>(config.workers.cross_request_waits_cancelled);
   network_ = std::make_unique<Network>(colos_);
   sts_ = std::make_unique<StsService>(config.sts, executor_, metrics_, Rng::ForStream(seed, "sts"));
@@ -140,8 +144,10 @@ World::World(const WorldConfig& config, std::shared_ptr<const Trace> trace, Stra
     colo->kv = std::make_unique<KvColoView>(*kv_store_, c, Rng::ForStream(seed, "kv.colo", c),
                                             executor_);
     // The path RTT is used only with sts.network "add_rtt" (beyond the in-region RTT).
+    // Shared by the colo's isolates and the Durable Objects it hosts: their STS calls are
+    // attributed to colo c in the breakdown.
     colo->sts = std::make_unique<StsClientSim>(*sts_, colos_.RttToRegion(c, colos_.sts_region()),
-                                               config.colos.intra_region_rtt);
+                                               config.colos.intra_region_rtt, c);
     colo->signer = std::make_unique<TokenSignerSim>(config.sts.signing_cpu, executor_, metrics_,
                                                     Rng::ForStream(seed, "signer", c));
     if (config.initial_state == InitialState::kSteady) {
@@ -437,7 +443,8 @@ void World::OnEdgeTimeout(RequestSlot* s) {
 
 void World::Record(RequestSlot* s, int status, Tier tier, Duration auth_latency) {
   s->recorded = true;
-  recorder_.Outcome(s->start, s->cold, status, tier, auth_latency);
+  recorder_.Outcome(s->start, s->arrival.colo, s->arrival.role, s->cold, status, tier,
+                    auth_latency);
 }
 
 void World::Release(RequestSlot* s) {

@@ -39,7 +39,13 @@
 // Configuration errors found here (an unknown workers.deploy_colo, too many prewarm keys)
 // make Run() fail at once: failed() is true and failure_message() names the JSON path.
 //
-// Memory: O(colos × servers + roles + in-flight requests); requests use pooled slots.
+// Measurement: RunMetrics gets one breakdown row per colo and per role (RoleCount) and the
+// results windows of RunWindowSpecs(config), set up before the run; they draw nothing and
+// change no event. A request counts in the row of the colo that served it (after failovers)
+// and of its role; an STS attempt in the row of its caller's colo (an isolate's colo, or the
+// colo hosting the Durable Object: both share the colo's StsClientSim) and of its key's role.
+//
+// Memory: O(colos × servers + roles + windows + in-flight requests); requests use pooled slots.
 //
 // Failing soft: every coroutine root of the run (requests, Durable Object calls and alarms,
 // strategy background work) is owned by the world's executor. The first exception escaping

@@ -146,6 +146,19 @@ absl::Status ParseIsolateConfig(JsonReader& r, IsolateConfig* out) {
            fmt::format("{} is too short; expected a duration >= {} (or null)",
                        FormatDuration(*out->restart_interval), FormatDuration(kMinRestartInterval)));
   }
+  out->restart_window = r.GetDuration("restart_window", out->restart_window,
+      {.doc = "Length of the results window of every restart (`restarts` and "
+              "`restart_interval`): results.json reports `windows.restart[i]` / "
+              "`windows.periodic_restart[k]` over [restart, restart + restart_window). "
+              "Measurement only; changes no simulated event.",
+       .source = "assumption: every isolate is cold at the restart and refills within "
+                 "seconds; 5 min also covers SDK retries after throttling (backoff capped at "
+                 "20 s, sources.md §P7) and the KV / Durable Object re-fill."});
+  if (r.ok() && (out->restart_window <= Duration() || out->restart_window > kMaxRunLength)) {
+    r.Fail(r.PathOf("restart_window"),
+           fmt::format("{} is not accepted; expected a duration > 0s and at most {}",
+                       FormatDuration(out->restart_window), FormatDuration(kMaxRunLength)));
+  }
   const std::string restarts_schema = fmt::format(
       R"json({{"type": "array", "items": {{"$ref": "#/$defs/duration", "description": "Instant since the start."}}, "default": [], "maxItems": {}}})json",
       kMaxRestarts);
@@ -260,6 +273,132 @@ absl::Status ParsePricingConfig(JsonReader& r, PricingConfig* out) {
       {.doc = "Worker CPU time, per million CPU-ms.",
        .source = "sources.md §P6 Workers pricing."});
   return r.status();
+}
+
+std::vector<WindowSpec> RunWindowSpecs(const WorldConfig& w, size_t* omitted) {
+  std::vector<WindowSpec> out = w.windows;
+  size_t left_out = 0;
+  // `length` > 0; an end past the clock's range is clamped there (never overflows).
+  auto add = [&](std::string name, Duration start, Duration length, WindowSource source) {
+    if (out.size() >= kMaxWindows) {
+      ++left_out;
+      return;
+    }
+    const Duration end = CheckedAdd(start, length).value_or(kMaxDuration);
+    out.push_back(WindowSpec{std::move(name), start, end, source});
+  };
+  for (size_t i = 0; i < w.traffic.bursts.size(); ++i) {
+    const BurstConfig& b = w.traffic.bursts[i];
+    const Duration length = !b.count                  ? b.duration
+                            : b.spread > Duration() ? b.spread
+                                                    : Duration::Seconds(1);
+    if (length <= Duration()) continue;  // a Poisson burst of zero length has no arrival
+    add(fmt::format("burst[{}]", i), b.start, length, WindowSource::kBurst);
+  }
+  for (size_t i = 0; i < w.sts.outages.size(); ++i) {
+    const StsOutage& o = w.sts.outages[i];
+    if (o.end <= o.start) continue;
+    add(fmt::format("sts_outage[{}]", i), o.start, o.end - o.start, WindowSource::kStsOutage);
+  }
+  const Duration len = w.isolates.restart_window;
+  for (size_t i = 0; i < w.isolates.restarts.size(); ++i) {
+    const Duration t = w.isolates.restarts[i];
+    add(fmt::format("restart[{}]", i), t, len, WindowSource::kRestart);
+  }
+  if (w.isolates.restart_interval && *w.isolates.restart_interval > Duration()) {
+    // The restarts World::Run schedules: k x interval < warmup + duration, k >= 1.
+    const Duration step = *w.isolates.restart_interval;
+    const Duration end = w.warmup + w.duration;
+    const int64_t count = (end - Duration::Nanos(1)) / step;  // k = 1 .. count
+    for (int64_t k = 1; k <= count; ++k) {
+      if (out.size() >= kMaxWindows) {
+        left_out += static_cast<size_t>(count - k + 1);
+        break;
+      }
+      const Duration t = step * k;
+      add(fmt::format("periodic_restart[{}]", k), t, len, WindowSource::kPeriodicRestart);
+    }
+  }
+  if (omitted != nullptr) *omitted = left_out;
+  return out;
+}
+
+absl::Status ParseScenarioWindows(JsonReader& r, WorldConfig* w) {
+  auto fail = [](const std::string& where, const std::string& msg) {
+    return absl::InvalidArgumentError(fmt::format("{}: {}", where, msg));
+  };
+  const std::string path = r.PathOf("windows");
+  const std::vector<const nlohmann::json*> list = r.GetArray("windows",
+      {.doc = "Named results windows: results.json reports requests, errors by status, STS "
+              "calls, their peak and auth latency p50/p99 inside each (`windows.<name>`), "
+              "beside the generated windows of every burst, STS outage and restart. At most "
+              "64 entries. Measurement only: nothing simulated changes.",
+       .source = "design (docs/results.md \"Windows\")."});
+  if (!r.ok()) return r.status();
+  if (list.size() > kMaxScenarioWindows) {
+    return fail(path, fmt::format("{} windows are too many; expected at most {}", list.size(),
+                                  kMaxScenarioWindows));
+  }
+  const Duration run_end = w->warmup + w->duration;
+  std::vector<WindowSpec> out;
+  for (size_t i = 0; i < list.size(); ++i) {
+    const std::string ep = JsonReader::ElementPath(path, i);
+    const nlohmann::json& e = *list[i];
+    if (!e.is_object()) {
+      return fail(ep, "expected an object {\"name\", \"start\", \"end\"}");
+    }
+    JsonReader er(e, ep, r);
+    WindowSpec spec;
+    spec.source = WindowSource::kScenario;
+    spec.name = er.GetString("name", "",
+        {.doc = "Unique; the key of the window in results.json (`windows.<name>`): 1 to 64 "
+                "characters from A-Z a-z 0-9 _ - (generated windows use brackets, e.g. "
+                "`burst[0]`, so they never collide).",
+         .schema = fmt::format(R"({{"pattern": "^[A-Za-z0-9_-]{{1,{}}}$"}})", kMaxWindowNameBytes),
+         .required = true});
+    spec.start = er.GetDuration("start", Duration(),
+        {.doc = "Start, since t = 0 (the warm-up included).", .required = true});
+    spec.end = er.GetDuration("end", Duration(),
+        {.doc = "End (exclusive): after `start`, at most warmup + duration.", .required = true});
+    for (const char* key : {"name", "start", "end"}) {
+      if (!er.Has(key)) return fail(er.PathOf(key), "required");
+    }
+    if (absl::Status s = er.Finish(); !s.ok()) return s;
+    bool ok = !spec.name.empty() && spec.name.size() <= kMaxWindowNameBytes;
+    for (char c : spec.name) {
+      ok = ok && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                  c == '_' || c == '-');
+    }
+    if (!ok) {
+      return fail(er.PathOf("name"),
+                  fmt::format("a {}-character name is not accepted; expected 1 to {} characters "
+                              "from A-Z a-z 0-9 _ - (it becomes a results.json key, "
+                              "windows.<name>.error_ratio)",
+                              spec.name.size(), kMaxWindowNameBytes));
+    }
+    for (const WindowSpec& o : out) {
+      if (o.name == spec.name) {
+        return fail(er.PathOf("name"),
+                    fmt::format("window name \"{}\" is used twice; give each window a unique "
+                                "name",
+                                spec.name));
+      }
+    }
+    if (!(spec.start < spec.end)) {
+      return fail(er.PathOf("end"),
+                  fmt::format("{} is not after start {}; expected start < end",
+                              FormatDuration(spec.end), FormatDuration(spec.start)));
+    }
+    if (spec.end > run_end) {
+      return fail(er.PathOf("end"),
+                  fmt::format("{} is past the end of the run; expected at most warmup + "
+                              "duration = {} (times are since t = 0, the warm-up included)",
+                              FormatDuration(spec.end), FormatDuration(run_end)));
+    }
+    out.push_back(std::move(spec));
+  }
+  w->windows = std::move(out);
+  return absl::OkStatus();
 }
 
 absl::Status ParseWorldObject(JsonReader& world, WorldConfig* out) {

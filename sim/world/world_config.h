@@ -19,6 +19,7 @@
 #include "sim/config/json_reader.h"
 #include "sim/world/kv_sim.h"
 #include "sim/world/revocation_feed_sim.h"
+#include "sim/world/run_windows.h"
 #include "sim/world/sts_sim.h"
 #include "sim/world/traffic.h"
 
@@ -41,6 +42,11 @@ struct IsolateConfig {
   std::optional<Duration> max_lifetime;           // hard cap on an isolate's life
   std::vector<Duration> restarts;                 // fleet-wide deploys / runtime restarts
   std::optional<Duration> restart_interval;       // periodic restarts ("a few times per week")
+  // Length of the results window of each restart ("restart[i]", "periodic_restart[k]"):
+  // [restart, restart + restart_window). Assumption: every isolate is cold at the restart and
+  // refills within seconds; 5 minutes also covers retries after throttling (SDK backoff is
+  // capped at 20 s) and the re-fill of KV / Durable Object tiers. Measurement only.
+  Duration restart_window = Duration::Minutes(5);
 };
 
 struct WorkerConfig {
@@ -103,7 +109,34 @@ struct WorldConfig {
   TrafficConfig traffic;
   RevocationConfig revocation;
   PricingConfig pricing;
+  // The scenario's top-level "windows" (named results windows, ParseScenarioWindows).
+  std::vector<WindowSpec> windows;
 };
+
+// Results windows (docs/results.md "Windows"). A scenario lists at most kMaxScenarioWindows;
+// a run reports at most kMaxWindows in all (each has its own latency histogram, about
+// 57 KiB): the scenario's windows first, then the generated ones in the order of
+// RunWindowSpecs until the limit.
+inline constexpr size_t kMaxScenarioWindows = 64;
+inline constexpr size_t kMaxWindows = 128;
+inline constexpr size_t kMaxWindowNameBytes = 64;
+
+// The windows of a run, in this order: the scenario's "windows" (user names), then one per
+// traffic burst "burst[i]" ([start, start + duration) for a Poisson burst, [start, start +
+// spread) for an exact one, [start, start + 1s) when its spread is 0), one per STS outage
+// "sts_outage[i]" ([start, end)), one per explicit restart "restart[i]" and one per periodic
+// restart "periodic_restart[k]" (the k-th, k >= 1, at k x restart_interval before the end),
+// each [t, t + isolates.restart_window). i is the index in the scenario's list. Generated
+// names contain brackets, which scenario names cannot, so names are unique. Windows past
+// kMaxWindows are left out; `omitted` (if not null) receives their number.
+std::vector<WindowSpec> RunWindowSpecs(const WorldConfig& w, size_t* omitted = nullptr);
+
+// Reads the scenario's top-level "windows" value `list` (at JSON path `path`) into
+// w->windows: an array of at most kMaxScenarioWindows objects {"name", "start", "end"} with
+// exactly these keys; name 1-64 characters from A-Z a-z 0-9 _ -, unique; start and end
+// durations since t = 0 with start < end <= warmup + duration (w->warmup and w->duration must
+// be set). Errors name the JSON path ("windows[2].end: ...") and what is accepted.
+absl::Status ParseScenarioWindows(JsonReader& scenario, WorldConfig* w);
 
 // Input limits of the isolates section (docs/scenarios.md): periodic restarts at most once a
 // minute (each restart is an event that evicts the whole fleet; "1ns" used to allocate

@@ -499,6 +499,21 @@ absl::StatusOr<CheckReport> Compare(const json& baseline, const json& current, c
       }
       const size_t now_n = EntryN(now);
       if (now_n > 1) ++report.replicated;
+      if (options.mode == CheckMode::kStatistical) {
+        // The false-alarm rate (docs/ci.md) is for a new mean of as many replications as the
+        // baseline's: a single run against a 10-replication interval alarms about 26 % of the time.
+        const json& stats = base.at("stats");
+        for (auto it = stats.begin(); it != stats.end(); ++it) {
+          if (it->is_object() && it->contains("n") && (*it)["n"].is_number_unsigned() &&
+              (*it)["n"].get<size_t>() != now_n) {
+            return absl::InvalidArgumentError(fmt::format(
+                "scenarios.{}.{}: the baseline's intervals come from {} replications, the results "
+                "from {}; --mode statistical compares equal numbers of replications (run with "
+                "--replications {}), or use --mode exact",
+                sc, st, (*it)["n"].get<size_t>(), now_n, (*it)["n"].get<size_t>()));
+          }
+        }
+      }
       const auto base_metrics = Metrics(base);
       const auto now_metrics = Metrics(now);
       for (size_t i = 0; i < base_metrics.size(); ++i) {

@@ -9,7 +9,14 @@ namespace credsim {
 absl::StatusOr<std::string> ScenarioSha256(const Scenario& scenario) {
   Sha256 h;
   h.Update("credsim scenario\n");
-  h.Update(scenario.source.dump());
+  // seed and replications are recorded beside the hash (ResultsFingerprint): a changed seed
+  // reads as a changed seed, not as a changed scenario.
+  nlohmann::json doc = scenario.source;
+  if (doc.is_object()) {
+    doc.erase("seed");
+    doc.erase("replications");
+  }
+  h.Update(doc.dump());
   if (scenario.world.traffic.trace) {
     absl::StatusOr<std::string> bytes =
         ReadRegularFile(scenario.world.traffic.trace->path, static_cast<size_t>(kMaxTraceFileBytes));

@@ -1,9 +1,9 @@
 // The fingerprint of a scenario: what a baseline or a stored sweep run was computed from.
 //
 // Contract: ScenarioSha256() is the SHA-256 (hex) of the scenario document as parsed
-// (Scenario::source, serialised by nlohmann::json, whose objects are key-sorted: formatting
-// and key order of the file do not matter) followed by the bytes of the trace file it replays,
-// if any. Any change of a value, a default made explicit included, changes it; whitespace does
+// (Scenario::source without its "seed" and "replications", which the fingerprint records
+// separately; serialised by nlohmann::json, whose objects are key-sorted: formatting and key
+// order of the file do not matter) followed by the bytes of the trace file it replays, if any. Any change of a value, a default made explicit included, changes it; whitespace does
 // not. ResultsFingerprint() is the "fingerprint" object of results.json.
 #ifndef CREDSIM_CLI_FINGERPRINT_H_
 #define CREDSIM_CLI_FINGERPRINT_H_

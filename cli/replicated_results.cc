@@ -102,6 +102,22 @@ absl::Status AddPairedComparisons(nlohmann::json& results, const std::string& ba
     return absl::InvalidArgumentError(fmt::format(
         "--baseline: no strategy is named \"{}\"; expected one of {}", baseline, names));
   }
+  // Hand-edited or foreign files: "replications" must be [{seed, values: {}}] wherever present.
+  for (size_t i = 0; i < list.size(); ++i) {
+    const nlohmann::json& s = list[i];
+    if (!s.is_object() || !s.contains("replications")) continue;
+    const nlohmann::json& reps = s["replications"];
+    bool ok = reps.is_array();
+    for (size_t r = 0; ok && r < reps.size(); ++r) {
+      ok = reps[r].is_object() && reps[r].contains("seed") && reps[r]["seed"].is_number_unsigned() &&
+           reps[r].contains("values") && reps[r]["values"].is_object();
+    }
+    if (!ok) {
+      return absl::InvalidArgumentError(fmt::format(
+          "strategies[{}].replications: expected an array of {{\"seed\": unsigned integer, "
+          "\"values\": object}} (as credsim run writes it)", i));
+    }
+  }
   // seed -> values of the baseline.
   std::map<uint64_t, const nlohmann::json*> base_values;
   if (base->contains("replications")) {
@@ -110,8 +126,8 @@ absl::Status AddPairedComparisons(nlohmann::json& results, const std::string& ba
     }
   }
   for (nlohmann::json& s : list) {
-    if (&s == base) continue;
     s.erase("vs_baseline");
+    if (&s == base) continue;
     if (!s.contains("replications")) continue;
     std::map<std::string, std::vector<double>> diffs;
     for (const nlohmann::json& r : s.at("replications")) {

@@ -1,6 +1,7 @@
 #include "cli/replicated_results.h"
 
 #include "cli/cli_test_util.h"
+#include "cli/fingerprint.h"
 #include "cli/runner.h"
 #include "cli/scenario.h"
 #include "gmock/gmock.h"
@@ -88,6 +89,18 @@ TEST(RunScenario, ReplicationsUseSeedPlusR) {
   EXPECT_EQ((*r)["strategies"][1]["vs_baseline"]["sts_calls"]["mean_diff"], 0);
   EXPECT_EQ((*r)["strategies"][1]["vs_baseline"]["sts_calls"]["distinguishable"], false);
 
+  // The fingerprint's hash leaves out the seed (recorded beside it).
+  json other = j;
+  other["seed"] = 99;
+  absl::StatusOr<Scenario> sc99 = ParseScenario(other, "t", ".");
+  ASSERT_TRUE(sc99.ok());
+  absl::StatusOr<std::string> h1 = ScenarioSha256(*sc), h99 = ScenarioSha256(*sc99);
+  ASSERT_TRUE(h1.ok() && h99.ok());
+  EXPECT_EQ(*h1, *h99);
+  other["traffic"]["rate"] = 3;
+  absl::StatusOr<Scenario> sc3 = ParseScenario(other, "t", ".");
+  EXPECT_NE(*ScenarioSha256(*sc3), *h1);
+
   // Replication 0 equals the unreplicated run with the same seed.
   j["replications"] = 1;
   absl::StatusOr<Scenario> one = ParseScenario(j, "t", ".");
@@ -150,6 +163,32 @@ TEST_F(CliTest, RunReplicationsAndBaselineEndToEnd) {
   EXPECT_THAT(Run("run reps.json --baseline nobody --out bad").err,
               HasSubstr("no strategy is named \"nobody\"; expected one of none, l1, l1_copy"));
   EXPECT_EQ(Run("compare out/reps/results.json --baseline nobody").code, 2);
+
+  // Statistical check: the new mean must come from as many replications as the baseline's.
+  ASSERT_EQ(Run("check out/reps/results.json --baseline base.json --update").code, 0);
+  ASSERT_EQ(Run("check out/reps/results.json --baseline base.json --mode statistical").code, 0);
+  ASSERT_EQ(Run("run reps.json --replications 2 --out out2 --quiet").code, 0);
+  auto changed = Run("check out2/reps/results.json --baseline base.json --mode statistical");
+  EXPECT_EQ(changed.code, 1) << changed.out << changed.err;  // the fingerprint says so first
+  EXPECT_THAT(changed.out, HasSubstr("scenario changed: reps (replications 4 → 2)"));
+  json old_style = json::parse(ReadFile(Work("base.json")));
+  old_style.erase("fingerprints");  // a baseline from before fingerprints
+  WriteScenario("base-old.json", old_style);
+  auto mismatch = Run("check out2/reps/results.json --baseline base-old.json --mode statistical");
+  EXPECT_EQ(mismatch.code, 2) << mismatch.out << mismatch.err;
+  EXPECT_THAT(mismatch.err, HasSubstr("from 4 replications, the results from 2"));
+
+  // A hand-edited file with malformed replications is bad input (exit 2), not a crash.
+  json edited = r;
+  edited["strategies"][1]["replications"][0].erase("seed");
+  WriteScenario("edited.json", edited);
+  auto e = Run("compare edited.json --baseline l1");
+  EXPECT_EQ(e.code, 2) << e.err;
+  EXPECT_THAT(e.err, HasSubstr("strategies[1].replications"));
+  edited = r;
+  edited["strategies"][0]["stats"]["requests"].erase("half_width");
+  WriteScenario("edited2.json", edited);
+  EXPECT_EQ(Run("compare edited2.json").code, 0);
 }
 
 }  // namespace

@@ -183,8 +183,8 @@ const nlohmann::json* ReplicatedStat(const nlohmann::json& s, const std::string&
   const nlohmann::json& stats = At(s, "stats");
   if (!stats.is_object() || !stats.contains(key)) return nullptr;
   const nlohmann::json& st = stats.at(key);
-  if (!st.is_object() || !st.contains("n") || !st["n"].is_number() || st["n"].get<double>() < 2 ||
-      !st.contains("mean") || !st["mean"].is_number()) {
+  if (!st.is_object() || !st.contains("n") || !st.at("n").is_number() ||
+      st.at("n").get<double>() < 2 || !st.contains("mean") || !st.at("mean").is_number()) {
     return nullptr;
   }
   return &st;
@@ -210,8 +210,9 @@ std::string FormatValue(double v, CellKind kind) {
 // One table cell: "mean ± half-width" for a replicated entry, else the single value.
 std::string Cell(const nlohmann::json& s, const std::string& key, CellKind kind) {
   if (const nlohmann::json* st = ReplicatedStat(s, key)) {
-    const double mean = (*st)["mean"].get<double>();
-    const nlohmann::json& hw = (*st)["half_width"];
+    const double mean = st->at("mean").get<double>();
+    static const nlohmann::json kNull;
+    const nlohmann::json& hw = st->contains("half_width") ? st->at("half_width") : kNull;
     return FormatValue(mean, kind) + " ± " +
            (hw.is_number() ? FormatValue(hw.get<double>(), kind) : std::string("n/a"));
   }
@@ -286,16 +287,16 @@ std::string PairedMarkdown(const nlohmann::json& results) {
     for (const auto& [key, kind] : kMetrics) {
       if (!vs.contains(key)) continue;
       const nlohmann::json& d = vs.at(key);
-      const std::string diff = d["mean_diff"].is_number()
-                                   ? FormatValue(d["mean_diff"].get<double>(), kind == CellKind::kCount ? CellKind::kNumber : kind)
-                                   : "n/a";
+      const nlohmann::json& mean = At(d, "mean_diff");
+      const nlohmann::json& ci = At(d, "ci95");
+      const CellKind k = kind == CellKind::kCount ? CellKind::kNumber : kind;
+      const std::string diff = mean.is_number() ? FormatValue(mean.get<double>(), k) : "n/a";
       std::string interval = "n/a (one replication)", verdict = "n/a (one replication)";
-      if (d["ci95"].is_array()) {
-        const CellKind k = kind == CellKind::kCount ? CellKind::kNumber : kind;
-        interval = fmt::format("[{}, {}]", FormatValue(d["ci95"][0].get<double>(), k),
-                               FormatValue(d["ci95"][1].get<double>(), k));
-        verdict = d["distinguishable"].is_boolean() && d["distinguishable"].get<bool>()
-                      ? (d["mean_diff"].get<double>() < 0 ? "lower" : "higher")
+      if (mean.is_number() && ci.is_array() && ci.size() == 2 && ci[0].is_number() && ci[1].is_number()) {
+        interval = fmt::format("[{}, {}]", FormatValue(ci[0].get<double>(), k),
+                               FormatValue(ci[1].get<double>(), k));
+        verdict = At(d, "distinguishable").is_boolean() && At(d, "distinguishable").get<bool>()
+                      ? (mean.get<double>() < 0 ? "lower" : "higher")
                       : "not distinguishable";
       }
       out += fmt::format("| {} | {} | {} | {} | {} |\n", At(s, "name").get<std::string>(), key,

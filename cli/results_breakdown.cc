@@ -16,11 +16,19 @@ double Round(double v, int digits) {
   return std::round(v * f) / f;
 }
 
-// A latency percentile in ms (6 decimals, as the strategy's auth_latency_ms), integer 0 when
-// the window measured no request.
+// A latency percentile in ms (6 decimals, as the strategy's auth_latency_ms), null when the
+// window measured no request (no value: statistics and --require gates skip it).
 nlohmann::json LatencyMs(const Histogram& h, double q) {
-  if (h.count() == 0) return 0;
+  if (h.count() == 0) return nullptr;
   return Round(static_cast<double>(h.Percentile(q)) * 1e-6, 6);
+}
+
+// span_s[i] of a window entry (null if absent).
+const nlohmann::json& SpanAt(const nlohmann::json& w, size_t i) {
+  static const nlohmann::json kNull;
+  if (!w.is_object() || !w.contains("span_s")) return kNull;
+  const nlohmann::json& s = w.at("span_s");
+  return s.is_array() && s.size() == 2 ? s.at(i) : kNull;
 }
 
 nlohmann::json Row(const BreakdownCounters& c) {
@@ -38,8 +46,8 @@ nlohmann::json WindowsResult(const RunMetrics& m) {
     nlohmann::json e;
     e["source"] = WindowSourceName(w.spec.source);
     e["measured"] = w.measured;
-    e["from_s"] = Round(w.from.since_start().seconds(), 3);
-    e["to_s"] = Round(w.to.since_start().seconds(), 3);
+    // [from, to] in seconds since t = 0: an array, so not a metric of the statistics.
+    e["span_s"] = {Round(w.from.since_start().seconds(), 3), Round(w.to.since_start().seconds(), 3)};
     e["requests"] = c.requests;
     e["errors"] = {{"403", c.errors[RunMetrics::ErrorIndex(403)]},
                    {"429", c.errors[RunMetrics::ErrorIndex(429)]},
@@ -47,10 +55,10 @@ nlohmann::json WindowsResult(const RunMetrics& m) {
                    {"502", c.errors[RunMetrics::ErrorIndex(502)]},
                    {"503", c.errors[RunMetrics::ErrorIndex(503)]},
                    {"total", failed}};
-    e["error_ratio"] = Round(c.requests > 0 ? static_cast<double>(failed) /
-                                                  static_cast<double>(c.requests)
-                                            : 0.0,
-                             9);
+    e["error_ratio"] = c.requests > 0 ? nlohmann::json(Round(static_cast<double>(failed) /
+                                                                 static_cast<double>(c.requests),
+                                                             9))
+                                      : nlohmann::json(nullptr);
     e["sts_calls"] = c.sts_calls;
     e["sts_throttled"] = c.sts_throttled;
     e["sts_calls_peak_per_s"] = c.sts_peak.peak();
@@ -146,13 +154,13 @@ std::string WindowsMarkdown(const nlohmann::json& results) {
       const nlohmann::json& ratio = Get(w, "error_ratio");
       std::string text = fmt::format(
           "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
-          wname, sname, Cell(Get(w, "from_s")), Cell(Get(w, "to_s")),
+          wname, sname, Cell(SpanAt(w, 0)), Cell(SpanAt(w, 1)),
           measured ? Cell(Get(w, "requests")) : "not measured", Cell(Get(errors, "total")),
           ratio.is_number() ? fmt::format("{:.4f}%", 100 * ratio.get<double>()) : "n/a",
           Cell(Get(errors, "403")), Cell(Get(errors, "429")), Cell(Get(errors, "500")),
           Cell(Get(errors, "502")), Cell(Get(errors, "503")), Cell(Get(w, "sts_calls")),
           Cell(Get(w, "sts_calls_peak_per_s")), Cell(Get(lat, "p50")), Cell(Get(lat, "p99")));
-      const nlohmann::json& from = Get(w, "from_s");
+      const nlohmann::json& from = SpanAt(w, 0);
       lines.push_back(Line{from.is_number() ? from.get<double>() : 0.0, wname, si, std::move(text)});
     }
   }

@@ -23,13 +23,14 @@ inline constexpr size_t kTopBreakdownRows = 10;
 
 // The "windows" object: one entry per window of m.windows, keyed by its name:
 //   {"source": "burst"|"sts_outage"|"restart"|"periodic_restart"|"scenario",
-//    "measured": bool, "from_s", "to_s", "requests",
+//    "measured": bool, "span_s": [from, to], "requests",
 //    "errors": {"403","429","500","502","503","total"}, "error_ratio", "sts_calls",
 //    "sts_throttled", "sts_calls_peak_per_s", "auth_latency_ms": {"p50", "p99"}}.
-// from_s/to_s are the window clipped to the measurement window (seconds since t = 0); a window
-// outside it keeps its own bounds, has "measured": false and zero counts. error_ratio is
-// errors.total / requests (0 without requests); latencies are 0 without requests. An empty
-// object when the run has no windows.
+// span_s is the window clipped to the measurement window (seconds since t = 0; an array, so not
+// a metric of the statistics); a window outside it keeps its own bounds, has "measured": false
+// and zero counts. error_ratio is errors.total / requests, and the latencies are
+// percentiles; all three are null without requests (no value: statistics and --require skip
+// them). An empty object when the run has no windows.
 nlohmann::json WindowsResult(const RunMetrics& m);
 
 // "top_colos": up to kTopBreakdownRows objects {"colo": name, "sts_calls", "requests",
@@ -45,7 +46,7 @@ std::vector<size_t> TopRowsBySts(std::span<const BreakdownCounters> rows, size_t
                                  const std::function<bool(size_t, size_t)>& tie_less);
 
 // The "## Windows" section of summary.md for a results document: one row per (window,
-// strategy), windows by from_s then name. "" when no strategy entry has a window.
+// strategy), windows by start then name. "" when no strategy entry has a window.
 std::string WindowsMarkdown(const nlohmann::json& results);
 
 // Warnings for results.json "warnings" about the windows of a scenario: one when generated

@@ -194,8 +194,7 @@ absl::StatusOr<Scenario> PointScenario(const Sweep& sweep, size_t point, uint64_
   const std::vector<nlohmann::json> values = sweep.PointValues(point);
   for (size_t a = 0; a < sweep.axes.size(); ++a) {
     if (absl::Status s = ApplyAxis(doc, sweep.axes[a].path, values[a]); !s.ok()) {
-      return absl::InvalidArgumentError(
-          fmt::format("{}: axes.{}: {}", sweep.path, sweep.axes[a].path, std::string(s.message())));
+      return absl::InvalidArgumentError(fmt::format("{}: axes: {}", sweep.path, std::string(s.message())));
     }
   }
   doc["seed"] = seed;
@@ -230,7 +229,8 @@ absl::StatusOr<std::vector<SweepRun>> PlanSweep(const Sweep& sweep) {
       std::string strategies;
       for (const StrategySpec& s : sc->strategies) strategies += s.name + "\n";
       const std::string key =
-          Sha256Hex(fmt::format("credsim sweep run\n{}\n{}{}\n", Version(), strategies, *sha))
+          Sha256Hex(fmt::format("credsim sweep run\n{}\nseed {}\n{}{}\n", Version(), seed,
+                                strategies, *sha))
               .substr(0, 20);
       runs.push_back(SweepRun{runs.size(), p, static_cast<size_t>(r), seed, key});
     }
@@ -295,7 +295,11 @@ absl::StatusOr<Sweep> LoadSweep(const std::string& path) {
     return absl::InvalidArgumentError(fmt::format("{}: {}: {}", path, where, what));
   };
   Sweep sw;
-  sw.path = path;
+  // Canonical, so the merged outputs do not depend on how the path was typed (s.json,
+  // ./s.json, /abs/s.json): every engine's shards merge to the same bytes.
+  std::error_code canon_ec;
+  const std::filesystem::path canon = std::filesystem::weakly_canonical(path, canon_ec);
+  sw.path = canon_ec ? path : canon.string();
   std::string scenario;
   bool has_seed = false;
   if (absl::Status s = ReadSweepFields(*j, path, nullptr, &sw, &scenario, &has_seed); !s.ok()) {
@@ -342,7 +346,8 @@ absl::StatusOr<Sweep> LoadSweep(const std::string& path) {
   const std::filesystem::path sp = std::filesystem::path(scenario).is_absolute()
                                        ? std::filesystem::path(scenario)
                                        : (p.has_parent_path() ? p.parent_path() : std::filesystem::path(".")) / scenario;
-  sw.scenario_path = sp.lexically_normal().string();
+  const std::filesystem::path scenario_canon = std::filesystem::weakly_canonical(sp, canon_ec);
+  sw.scenario_path = canon_ec ? sp.lexically_normal().string() : scenario_canon.string();
   absl::StatusOr<nlohmann::json> doc = ReadJsonFile(sw.scenario_path, kMaxScenarioFileBytes);
   if (!doc.ok()) return fail("scenario", std::string(doc.status().message()));
   if (!doc->is_object()) return fail("scenario", sw.scenario_path + ": expected a JSON object");
@@ -374,8 +379,16 @@ absl::StatusOr<std::pair<uint64_t, uint64_t>> ParseShard(const std::string& text
   const size_t slash = text.find('/');
   if (slash == std::string::npos) return bad("no '/'");
   const std::string k = text.substr(0, slash), n = text.substr(slash + 1);
-  if (!DigitsOnly(k) || !DigitsOnly(n)) return bad("K and N must be decimal integers");
+  const auto digits = [](const std::string& x) {
+    if (x.empty() || x.size() > 10) return false;
+    for (char c : x) {
+      if (c < '0' || c > '9') return false;
+    }
+    return true;
+  };
+  if (!digits(k) || !digits(n)) return bad("K and N must be decimal integers of at most 10 digits");
   const uint64_t kv = std::stoull(k), nv = std::stoull(n);
+  if (nv > UINT32_MAX) return bad("N must be at most 4294967295");
   if (nv == 0) return bad("N must be at least 1");
   if (kv >= nv) return bad(fmt::format("K = {} is not below N = {}; shards are numbered 0 to {}", kv, nv, nv - 1));
   return std::pair{kv, nv};

@@ -81,7 +81,8 @@ double MeanOf(const StrategyRuns& s, const std::string& key) {
   return Summarize(xs).mean;
 }
 
-// Not distinguishable from 0: the paired interval contains 0, or (one replication) equal.
+// Not distinguishable from 0: the paired interval contains 0. With one replication there is
+// no interval: only an exact tie counts as equal (used for the error-ratio tie set).
 bool SameAs(const SampleSummary& d) { return d.half_width ? d.IntervalContains(0) : d.mean == 0; }
 
 // "Cheapest at equal error ratio" of a point, from paired differences.
@@ -114,6 +115,9 @@ std::string CheapestText(const std::vector<StrategyRuns>& ss, const std::optiona
   std::string out = "`" + ss[c->strategy].name + "`";
   if (!c->cost_gap) return out + " (the only one at the lowest error ratio)";
   const std::string& next = ss[c->tied[1]].name;
+  if (!c->cost_gap->half_width) {
+    return out + fmt::format(" (lower mean cost than `{}`; one replication: no interval, n/a)", next);
+  }
   if (SameAs(*c->cost_gap)) return out + fmt::format(" (not distinguishable from `{}` in cost)", next);
   return out + fmt::format(" (cheaper than `{}` by ${}{})", next, Short(c->cost_gap->mean),
                            c->cost_gap->half_width ? " ± " + Short(*c->cost_gap->half_width) : std::string());
@@ -127,7 +131,10 @@ nlohmann::ordered_json CheapestJson(const std::vector<StrategyRuns>& ss, const s
   for (size_t i : c->tied) j["equal_error_ratio"].push_back(ss[i].name);
   j["runner_up"] = c->cost_gap ? nlohmann::ordered_json(ss[c->tied[1]].name) : nlohmann::ordered_json(nullptr);
   j["cost_difference"] = c->cost_gap ? nlohmann::ordered_json(SummaryJson(*c->cost_gap)) : nlohmann::ordered_json(nullptr);
-  j["distinguishable"] = c->cost_gap ? nlohmann::ordered_json(!SameAs(*c->cost_gap)) : nlohmann::ordered_json(nullptr);
+  // null without a runner-up, and with one replication (no interval).
+  j["distinguishable"] = c->cost_gap && c->cost_gap->half_width
+                             ? nlohmann::ordered_json(!SameAs(*c->cost_gap))
+                             : nlohmann::ordered_json(nullptr);
   return j;
 }
 
@@ -162,9 +169,20 @@ std::optional<nlohmann::json> ReadRun(const std::filesystem::path& out, const Sw
   const std::filesystem::path p = RunFilePath(out, run);
   if (!std::filesystem::exists(p, ec)) return std::nullopt;
   absl::StatusOr<nlohmann::json> j = ReadJsonFile(p.string(), kMaxRunFileBytes);
-  if (!j.ok() || !j->is_object() || j->value("key", "") != run.key || !j->contains("strategies") ||
+  // Anything but a well-formed file for this key counts as missing (the run is redone).
+  if (!j.ok() || !j->is_object() || !j->contains("key") || !(*j)["key"].is_string() ||
+      (*j)["key"].get<std::string>() != run.key || !j->contains("strategies") ||
       !(*j)["strategies"].is_array()) {
     return std::nullopt;
+  }
+  for (const nlohmann::json& s : (*j)["strategies"]) {
+    if (!s.is_object() || !s.contains("name") || !s["name"].is_string() || !s.contains("kind") ||
+        !s["kind"].is_string() || !s.contains("values") || !s["values"].is_object()) {
+      return std::nullopt;
+    }
+    for (const auto& [k, v] : s["values"].items()) {
+      if (!v.is_number()) return std::nullopt;
+    }
   }
   return *std::move(j);
 }
@@ -202,13 +220,13 @@ absl::StatusOr<SweepMerge> MergeSweep(const Sweep& sweep, const std::vector<Swee
     ++present[run.point];
     std::vector<StrategyRuns>& ss = by_point[run.point];
     for (const nlohmann::json& s : (*j)["strategies"]) {
-      const std::string name = s.value("name", "");
+      const std::string name = s["name"].get<std::string>();
       auto it = std::find_if(ss.begin(), ss.end(), [&](const StrategyRuns& x) { return x.name == name; });
       if (it == ss.end()) {
-        ss.push_back(StrategyRuns{name, s.value("kind", ""), {}, {}});
+        ss.push_back(StrategyRuns{name, s["kind"].get<std::string>(), {}, {}});
         it = ss.end() - 1;
       }
-      it->values.push_back(s.contains("values") ? s["values"] : nlohmann::json::object());
+      it->values.push_back(s["values"]);
       it->seeds.push_back(run.seed);
     }
   }

@@ -57,6 +57,8 @@ TEST(ParseShard, AcceptsZeroBasedOnly) {
   EXPECT_EQ(s->first, 3u);
   EXPECT_EQ(s->second, 4u);
   EXPECT_THAT(std::string(ParseShard("4/4").status().message()), HasSubstr("K = 4 is not below N = 4"));
+  EXPECT_TRUE(ParseShard("4294967294/4294967295").ok());
+  EXPECT_THAT(std::string(ParseShard("1/4294967296").status().message()), HasSubstr("at most 4294967295"));
   for (const char* bad : {"1", "0/0", "-1/4", "a/4", "1/4/2", " 1/4", "1/ 4"}) {
     EXPECT_FALSE(ParseShard(bad).ok()) << bad;
   }
@@ -179,11 +181,36 @@ TEST_F(SweepCli, ShardedEqualsSerialAndResumes) {
   EXPECT_EQ(partial["complete"], false);
   EXPECT_EQ(partial["missing"], json::array({1}));
 
+  // A malformed run file (hand-edited, foreign) is a missing run, not a crash.
+  WriteFile(Work("b") / "runs" / (key + ".json"), R"({"key": 5, "strategies": [1]})");
+  auto bad_merge = Run("sweep merge sweep.json --out b");
+  EXPECT_EQ(bad_merge.code, 1) << bad_merge.err;
+  EXPECT_THAT(bad_merge.err, HasSubstr("1 of 4 runs are missing: 1"));
+  WriteFile(Work("b") / "runs" / (key + ".json"),
+            R"({"key": ")" + key + R"(", "strategies": [{"name": "l1", "kind": "l1", "values": [1]}]})");
+  EXPECT_EQ(Run("sweep merge sweep.json --out b").code, 1);
+  // The path as typed does not reach the outputs: ./sweep.json merges to the same bytes.
+  ASSERT_EQ(Run("sweep run ./sweep.json --out b --quiet").code, 0);
+  ASSERT_EQ(Run("sweep merge ./sweep.json --out b").code, 0);
+  ASSERT_EQ(Run("sweep merge sweep.json --out a").code, 0);
+  EXPECT_EQ(ReadFile(Work("a") / "sweep.json"), ReadFile(Work("b") / "sweep.json"));
+
   // Growing the axis reuses the finished runs: only the new point's two runs run.
   WriteSweep(json{{"traffic.rate", {1, 3, 5}}}, 2);
   auto grown = Run("sweep run sweep.json --out a");
   ASSERT_EQ(grown.code, 0) << grown.err;
   EXPECT_THAT(grown.err, HasSubstr("4 already done, 2 to run"));
+}
+
+// One replication: no interval, so no verdict ("distinguishable": null), only means.
+TEST_F(SweepCli, OneReplicationGivesNoVerdict) {
+  WriteSweep(json{{"traffic.rate", {3}}}, 1);
+  ASSERT_EQ(Run("sweep run sweep.json --out a --quiet").code, 0);
+  ASSERT_EQ(Run("sweep merge sweep.json --out a").code, 0);
+  const json j = json::parse(ReadFile(Work("a") / "sweep.json"));
+  const json& c = j["points"][0]["cheapest_at_equal_error_ratio"];
+  EXPECT_TRUE(c["distinguishable"].is_null() || c["runner_up"].is_null()) << c.dump();
+  EXPECT_TRUE(j["points"][0]["strategies"][0]["stats"]["sts_calls"]["ci95"].is_null());
 }
 
 TEST_F(SweepCli, MergeHasIntervalsPerPointAndStrategy) {

@@ -151,4 +151,26 @@ std::optional<std::string> FindPython() {
   return std::nullopt;
 }
 
+int RunReportScript(const std::string& script_name, const char* env_override,
+                    const std::string& out, const std::string& input) {
+  std::string script = std::string(CREDSIM_SOURCE_DIR) + "/reports/" + script_name;
+  if (const char* env = std::getenv(env_override); env && *env) script = env;
+  const std::optional<std::string> python = FindPython();
+  if (!python) {
+    std::fprintf(stderr,
+                 "credsim: no Python interpreter can import matplotlib (tried $CREDSIM_PYTHON, "
+                 "/usr/bin/python3, python3 on PATH); install Debian's python3-matplotlib "
+                 "(scripts/setup does).\n");
+    return kFailed;
+  }
+  auto rc = RunProcess({*python, "-B", script, "--out", out, "--", input});
+  if (!rc.ok()) return Fail(kFailed, rc.status());
+  if (!rc->ok()) {
+    std::fprintf(stderr, "credsim: the report script %s failed (%s)\n", script.c_str(),
+                 rc->Describe().c_str());
+    return rc->code == 2 ? kBadInput : kFailed;
+  }
+  return kOk;
+}
+
 }  // namespace credsim

@@ -53,6 +53,13 @@ std::optional<std::vector<nlohmann::json>> ReadAllResults(const std::vector<std:
 // /usr/bin/python3, python3 on PATH), or nullopt.
 std::optional<std::string> FindPython();
 
+// Runs a report script of reports/ ("credsim_report.py"; $`env_override` names another file)
+// as `<python> -B SCRIPT --out OUT -- INPUT`, an argument vector, never a shell ("--" ends the
+// script's options, so an input path starting with "-" stays a path). Exit code: 0, 1 (no
+// interpreter with matplotlib, or the script failed) or 2 (the script rejected its input).
+int RunReportScript(const std::string& script_name, const char* env_override,
+                    const std::string& out, const std::string& input);
+
 }  // namespace credsim
 
 #endif  // CREDSIM_CLI_ARGS_H_

@@ -407,24 +407,8 @@ int CmdReport(int argc, char** argv) {
       std::filesystem::path(results).parent_path().empty()
           ? std::string(".")
           : std::filesystem::path(results).parent_path().string());
-  std::string script = std::string(CREDSIM_SOURCE_DIR) + "/reports/credsim_report.py";
-  if (const char* env = std::getenv("CREDSIM_REPORT_SCRIPT"); env && *env) script = env;
-  auto python = FindPython();
-  if (!python) {
-    std::fprintf(stderr,
-                 "credsim: no Python interpreter can import matplotlib (tried $CREDSIM_PYTHON, "
-                 "/usr/bin/python3, python3 on PATH); install Debian's python3-matplotlib "
-                 "(scripts/setup does).\n");
-    return kFailed;
-  }
-  // An argument vector, never a shell: no file or scenario name is ever interpreted.
-  // "--" ends the script's options, so a results path starting with "-" stays a path.
-  auto rc = RunProcess({*python, "-B", script, "--out", out, "--", results});
-  if (!rc.ok()) return Fail(kFailed, rc.status());
-  if (!rc->ok()) {
-    std::fprintf(stderr, "credsim: the report script %s failed (%s)\n", script.c_str(),
-                 rc->Describe().c_str());
-    return rc->code == 2 ? kBadInput : kFailed;
+  if (int rc = RunReportScript("credsim_report.py", "CREDSIM_REPORT_SCRIPT", out, results); rc != kOk) {
+    return rc;
   }
   std::printf("Wrote %s/report.md and its PNG plots\n", out.c_str());
   return kOk;

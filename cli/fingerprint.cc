@@ -6,7 +6,8 @@
 
 namespace credsim {
 
-absl::StatusOr<std::string> ScenarioSha256(const Scenario& scenario) {
+absl::StatusOr<std::string> ScenarioSha256(const Scenario& scenario,
+                                          std::map<std::string, std::string>* trace_cache) {
   Sha256 h;
   h.Update("credsim scenario\n");
   // seed and replications are recorded beside the hash (ResultsFingerprint): a changed seed
@@ -18,11 +19,21 @@ absl::StatusOr<std::string> ScenarioSha256(const Scenario& scenario) {
   }
   h.Update(doc.dump());
   if (scenario.world.traffic.trace) {
-    absl::StatusOr<std::string> bytes =
-        ReadRegularFile(scenario.world.traffic.trace->path, static_cast<size_t>(kMaxTraceFileBytes));
-    if (!bytes.ok()) return bytes.status();
-    h.Update("\ntrace\n");
-    h.Update(*bytes);
+    // The trace enters as the SHA-256 of its bytes (so a cache can hold 64 characters, not
+    // up to 256 MiB).
+    const std::string& path = scenario.world.traffic.trace->path;
+    std::string trace_sha;
+    if (auto it = trace_cache ? trace_cache->find(path) : std::map<std::string, std::string>::iterator();
+        trace_cache && it != trace_cache->end()) {
+      trace_sha = it->second;
+    } else {
+      absl::StatusOr<std::string> bytes = ReadRegularFile(path, static_cast<size_t>(kMaxTraceFileBytes));
+      if (!bytes.ok()) return bytes.status();
+      trace_sha = Sha256Hex(*bytes);
+      if (trace_cache) (*trace_cache)[path] = trace_sha;
+    }
+    h.Update("\ntrace sha256 ");
+    h.Update(trace_sha);
   }
   return h.HexDigest();
 }

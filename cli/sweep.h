@@ -62,14 +62,17 @@ struct SweepRun {
 };
 
 // Reads and validates a sweep file (strict JSON, key order of "axes" kept). Errors start with
-// the file name and the JSON path, and say what is accepted. Every point's scenario is built
-// and validated (an axis value the scenario rejects is an error naming the axis and value).
+// the file name and the JSON path, and say what is accepted. The points' scenarios are
+// validated by PlanSweep, which every command calls next.
 absl::StatusOr<Sweep> LoadSweep(const std::string& path);
 
 // The scenario of point p with seed `seed` and one replication (strategies filtered).
 absl::StatusOr<Scenario> PointScenario(const Sweep& sweep, size_t point, uint64_t seed);
 
-// Every run of the sweep, in index order, with its storage key.
+// Every run of the sweep, in index order, with its storage key. Builds and validates every
+// point's scenario once (an axis value the scenario rejects is an error naming the point, the
+// axis values and the scenario's message: the sweep fails before anything runs, not in shard
+// 7 of 40), and reads each trace file once.
 absl::StatusOr<std::vector<SweepRun>> PlanSweep(const Sweep& sweep);
 
 // The sweep file's own fields (name, scenario, axes present, replications, seed, strategies),

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "cli/args.h"
@@ -136,6 +138,18 @@ int Run(const Args& args) {
   absl::StatusOr<std::vector<SweepRun>> runs = PlanSweep(*sweep);
   if (!runs.ok()) return Fail(kBadInput, runs.status());
 
+  // The scenario of the point being run: built once per point (the seed only seeds the
+  // simulation, RunReplications sets it), not once per run.
+  std::optional<Scenario> scenario;
+  size_t scenario_point = SIZE_MAX;
+  const auto point_scenario = [&](size_t point) -> absl::Status {
+    if (scenario && scenario_point == point) return absl::OkStatus();
+    absl::StatusOr<Scenario> sc = PointScenario(*sweep, point, sweep->seed);
+    if (!sc.ok()) return sc.status();
+    scenario = *std::move(sc);
+    scenario_point = point;
+    return absl::OkStatus();
+  };
   std::vector<SweepRun> todo;
   size_t mine = 0;
   double requests = 0;
@@ -143,10 +157,9 @@ int Run(const Args& args) {
     if (r.index % shards != shard) continue;
     ++mine;
     if (RunIsDone(*out, r)) continue;
-    absl::StatusOr<Scenario> sc = PointScenario(*sweep, r.point, r.seed);
-    if (!sc.ok()) return Fail(kBadInput, sc.status());
-    const WorkEstimate w = EstimateWork(*sc);
-    requests += w.requests_per_strategy * static_cast<double>(sc->strategies.size());
+    if (absl::Status s = point_scenario(r.point); !s.ok()) return Fail(kBadInput, s);
+    const WorkEstimate w = EstimateWork(*scenario);
+    requests += w.requests_per_strategy * static_cast<double>(scenario->strategies.size());
     todo.push_back(r);
   }
   if (requests > static_cast<double>(max_requests)) {
@@ -168,15 +181,14 @@ int Run(const Args& args) {
   }
   size_t done = 0;
   for (const SweepRun& r : todo) {
-    absl::StatusOr<Scenario> sc = PointScenario(*sweep, r.point, r.seed);
-    if (!sc.ok()) return Fail(kBadInput, sc.status());
-    auto result = RunReplications(*sc, {r.seed}, options);
+    if (absl::Status s = point_scenario(r.point); !s.ok()) return Fail(kBadInput, s);
+    auto result = RunReplications(*scenario, {r.seed}, options);
     if (!result.ok()) {
       return Fail(kFailed, absl::InternalError(fmt::format("run {} (point {}: {}; seed {}): {}", r.index, r.point,
                                                            AxisText(*sweep, r.point, ", "), r.seed,
                                                            std::string(result.status().message()))));
     }
-    const std::string content = RunFileContent(r, sc->name, result->first);
+    const std::string content = RunFileContent(r, scenario->name, result->first);
     if (absl::Status s = WriteFileAtomic(RunFilePath(*out, r), content); !s.ok()) return Fail(kFailed, s);
     ++done;
     if (!quiet) {
@@ -226,24 +238,10 @@ int Report(const Args& args) {
   if (!std::filesystem::is_regular_file(json, ec)) {
     return BadInput(fmt::format("{}: no such file; run `credsim sweep merge SWEEP.json --out {}` first", json, dir));
   }
-  std::string script = std::string(CREDSIM_SOURCE_DIR) + "/reports/credsim_sweep_report.py";
-  if (const char* env = std::getenv("CREDSIM_SWEEP_REPORT_SCRIPT"); env && *env) script = env;
-  const std::optional<std::string> python = FindPython();
-  if (!python) {
-    std::fprintf(stderr,
-                 "credsim: no Python interpreter can import matplotlib (tried $CREDSIM_PYTHON, "
-                 "/usr/bin/python3, python3 on PATH); install Debian's python3-matplotlib "
-                 "(scripts/setup does).\n");
-    return kFailed;
+  if (int rc = RunReportScript("credsim_sweep_report.py", "CREDSIM_SWEEP_REPORT_SCRIPT", dir, json); rc != kOk) {
+    return rc;
   }
-  // An argument vector, never a shell.
-  auto rc = RunProcess({*python, "-B", script, "--out", dir, "--", json});
-  if (!rc.ok()) return Fail(kFailed, rc.status());
-  if (!rc->ok()) {
-    std::fprintf(stderr, "credsim: the sweep report script %s failed (%s)\n", script.c_str(), rc->Describe().c_str());
-    return rc->code == 2 ? kBadInput : kFailed;
-  }
-  std::printf("Wrote %s/sweep-report.md and its PNG plots\n", dir.c_str());
+  std::printf("Wrote %s/sweep-report.md and its PNG plots (in %s/sweep-plots/)\n", dir.c_str(), dir.c_str());
   return kOk;
 }
 

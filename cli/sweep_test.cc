@@ -49,6 +49,10 @@ TEST(ApplyAxis, ErrorsSayWhatIsAccepted) {
   EXPECT_THAT(std::string(ApplyAxis(doc, "traffic..rate", 1).message()), HasSubstr("expected keys"));
   EXPECT_THAT(std::string(ApplyAxis(doc, "seed", 1).message()), HasSubstr("cannot be an axis"));
   EXPECT_THAT(std::string(ApplyAxis(doc, "traffic.rate[", 1).message()), HasSubstr("'[' without ']'"));
+  // Only strategy entries written as a kind become objects; another string is not an object.
+  json names = {{"colos", {{"list", {"a", "b"}}}}};
+  EXPECT_THAT(std::string(ApplyAxis(names, "colos.list[0].x", 1).message()), HasSubstr("is not an object"));
+  EXPECT_EQ(names["colos"]["list"][0], "a");
 }
 
 TEST(ParseShard, AcceptsZeroBasedOnly) {

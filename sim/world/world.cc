@@ -298,6 +298,11 @@ const RunMetrics& World::Run() {
   }
   if (executor_.failed()) return metrics_;
   FinishAccounting();
+  if (progress_ != nullptr) {
+    progress_->sim_nanos.store(queue_.now().nanos(), std::memory_order_relaxed);
+    progress_->arrivals.store(arrivals_, std::memory_order_relaxed);
+    progress_->done.store(true, std::memory_order_relaxed);
+  }
   return metrics_;
 }
 
@@ -378,6 +383,10 @@ void World::MaybeDestroy(Isolate* iso) {
 }
 
 void World::OnArrival(const Arrival& a) {
+  if ((++arrivals_ & 0xFFFF) == 0 && progress_ != nullptr) {
+    progress_->sim_nanos.store(queue_.now().nanos(), std::memory_order_relaxed);
+    progress_->arrivals.store(arrivals_, std::memory_order_relaxed);
+  }
   RequestSlot* s = free_slots_;
   if (s) {
     free_slots_ = s->next_free;

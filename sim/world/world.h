@@ -73,6 +73,7 @@
 #include "sim/world/colos.h"
 #include "sim/world/request_recorder.h"
 #include "sim/world/run_metrics.h"
+#include "sim/world/run_progress.h"
 #include "sim/world/token_signer_sim.h"
 #include "sim/world/traffic.h"
 #include "sim/world/world_config.h"
@@ -102,6 +103,10 @@ class World : public ArrivalSink {
   uint32_t deploy_colo() const { return deploy_colo_; }
   const class DurableObjectPlatform& durable_objects() const { return *durable_objects_; }
   SimExecutor& executor() { return executor_; }
+
+  // Optional: where Run() reports how far it has got (sim/world/run_progress.h). Not owned;
+  // must outlive Run().
+  void set_progress(RunProgress* progress) { progress_ = progress; }
 
   void OnArrival(const Arrival& a) override;
 
@@ -153,6 +158,8 @@ class World : public ArrivalSink {
   uint32_t deploy_colo_ = 0;
   std::string config_error_;  // non-empty: Run() fails at once with this message
   size_t in_flight_ = 0;
+  uint64_t arrivals_ = 0;
+  RunProgress* progress_ = nullptr;
   Time end_;
 };
 

@@ -87,6 +87,11 @@ Task<AuthResult> DurableObjectProvider::GetCredentials(AuthRequest request) {
   co_return co_await l1_.Get(key);
 }
 
+bool DurableObjectProvider::TryGetCredentialsNow(const AuthRequest& request, AuthResult* out) {
+  if (filter_.poll_due()) return false;  // GetCredentials would poll the feed first
+  return l1_.TryGet(request.key, out);
+}
+
 void DurableObjectProvider::OnCredentialRejected(CredentialKey key, const Credentials& c) {
   if (!filter_.options().drop_on_403) return;
   l1_.EraseIfId(key, c.id);

@@ -119,6 +119,7 @@ class DurableObjectProvider final : public CredentialProvider {
   DurableObjectProvider(const L1Config& l1, const RevocationOptions& revocation,
                         const IsolatePorts& ports, TierFactory make_tier);
   Task<AuthResult> GetCredentials(AuthRequest request) override;
+  bool TryGetCredentialsNow(const AuthRequest& request, AuthResult* out) override;
   void OnCredentialRejected(CredentialKey key, const Credentials& c) override;
 
   const L1Cache& l1() const { return l1_; }

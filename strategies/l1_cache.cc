@@ -128,11 +128,31 @@ void L1Cache::Store(CredentialKey key, const Credentials& c) {
   entries_.insert_or_assign(key, Entry{c, std::nullopt});
 }
 
-Task<AuthResult> L1Cache::GetV0(CredentialKey key) {
-  if (Entry* e = FindAdmitted(key);
-      e != nullptr && e->credentials.expiration > clock_.Now() + config_.refresh_lead) {
-    co_return Hit(*e);
+bool L1Cache::TryServe(CredentialKey key, Time now, AuthResult* out) {
+  Entry* e = FindAdmitted(key);
+  if (e == nullptr) return false;
+  const Time expiration = e->credentials.expiration;
+  if (expiration > now + config_.refresh_lead) {
+    *out = Hit(*e);
+    return true;
   }
+  if (config_.variant == L1Variant::kV2 && e->renewing_since &&
+      now < *e->renewing_since + config_.claim_timeout && expiration > now + config_.min_serve) {
+    ++stats_.stale_hits;
+    *out = Hit(*e);
+    return true;
+  }
+  return false;
+}
+
+bool L1Cache::TryGet(CredentialKey key, AuthResult* out) {
+  // v1: a held lock means a wait or a failure: not synchronous.
+  if (config_.variant == L1Variant::kV1 && locks_.contains(key)) return false;
+  return TryServe(key, clock_.Now(), out);
+}
+
+Task<AuthResult> L1Cache::GetV0(CredentialKey key) {
+  if (AuthResult hit; TryServe(key, clock_.Now(), &hit)) co_return hit;
   ++stats_.fetches;
   AuthResult r = co_await source_.Fetch(key);
   if (r.status == FailureStatus::kOk) {
@@ -170,10 +190,7 @@ Task<AuthResult> L1Cache::GetV1(CredentialKey key) {
   // The lock is free, so acquiring it is synchronous and nothing else runs before the check;
   // a hit releases it at once, which no other request can observe, so a hit does not
   // materialize the lock (no map insert on the hit path).
-  if (Entry* e = FindAdmitted(key);
-      e != nullptr && e->credentials.expiration > clock_.Now() + config_.refresh_lead) {
-    co_return Hit(*e);
-  }
+  if (AuthResult hit; TryServe(key, clock_.Now(), &hit)) co_return hit;
   Lock lock(clock_);
   locks_.emplace(key, &lock);
   ++stats_.fetches;
@@ -210,15 +227,9 @@ Task<AuthResult> L1Cache::GetV1(CredentialKey key) {
 
 Task<AuthResult> L1Cache::GetV2(CredentialKey key) {
   const Time now = clock_.Now();
+  if (AuthResult hit; TryServe(key, now, &hit)) co_return hit;
   bool claimed = false;
-  if (Entry* e = FindAdmitted(key); e != nullptr) {
-    const Time expiration = e->credentials.expiration;
-    if (expiration > now + config_.refresh_lead) co_return Hit(*e);
-    if (e->renewing_since && now < *e->renewing_since + config_.claim_timeout &&
-        expiration > now + config_.min_serve) {
-      ++stats_.stale_hits;
-      co_return Hit(*e);
-    }
+  if (Entry* e = FindAdmitted(key); e != nullptr) {  // present but due: claim the renewal
     e->renewing_since = now;
     claimed = true;
   }

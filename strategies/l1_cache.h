@@ -150,6 +150,11 @@ class L1Cache {
   L1Cache& operator=(const L1Cache&) = delete;
 
   Task<AuthResult> Get(CredentialKey key);
+  // Get()'s synchronous cases (CredentialProvider::TryGetCredentialsNow): a hit, or a v2 stale
+  // hit under a live claim, fills *out (counted as Get() counts it) and returns true. Returns
+  // false where Get() would fetch, wait for a lock or fail (v1); the only effect it may have
+  // then is the erasure of an entry the filter does not admit, which Get() would make too.
+  bool TryGet(CredentialKey key, AuthResult* out);
 
   // Drops the entry for `key` (and any claim); returns whether one existed.
   bool Erase(CredentialKey key);
@@ -178,6 +183,9 @@ class L1Cache {
   Task<AuthResult> GetV2(CredentialKey key);
   // The entry for key if present and admitted by the filter; erases non-admitted entries.
   Entry* FindAdmitted(CredentialKey key);
+  // Serves the admitted entry for `key` at `now` if the variant allows it without fetching
+  // (fresh, or v2 stale under a live claim); returns false otherwise.
+  bool TryServe(CredentialKey key, Time now, AuthResult* out);
   AuthResult Hit(const Entry& e);
   void Store(CredentialKey key, const Credentials& c);
   void ReleaseLock(CredentialKey key, Lock* lock);

@@ -16,6 +16,11 @@ Task<AuthResult> L1Provider::GetCredentials(AuthRequest request) {
   co_return co_await cache_.Get(key);
 }
 
+bool L1Provider::TryGetCredentialsNow(const AuthRequest& request, AuthResult* out) {
+  if (filter_->poll_due()) return false;  // GetCredentials would poll the feed first
+  return cache_.TryGet(request.key, out);
+}
+
 void L1Provider::OnCredentialRejected(CredentialKey key, const Credentials& c) {
   if (filter_->options().drop_on_403) cache_.EraseIfId(key, c.id);
 }

@@ -35,6 +35,7 @@ class L1Provider final : public CredentialProvider {
              std::unique_ptr<CredentialSource> source, IsolatePorts& ports);
 
   Task<AuthResult> GetCredentials(AuthRequest request) override;
+  bool TryGetCredentialsNow(const AuthRequest& request, AuthResult* out) override;
   void OnCredentialRejected(CredentialKey key, const Credentials& c) override;
 
   const L1Cache& cache() const { return cache_; }

@@ -949,7 +949,13 @@ void TrafficGenerator::ScheduleNext(size_t i) {
       break;
     }
   }
-  queue_->Schedule(s.next, [this, i] { Fire(i); });
+  // The base process (one source, always exactly one pending arrival) uses the queue's side
+  // slot: the same (time, seq) order as Schedule, without a heap operation.
+  if (s.kind == Source::Kind::kBase) {
+    queue_->ScheduleSide(s.next, [this, i] { Fire(i); });
+  } else {
+    queue_->Schedule(s.next, [this, i] { Fire(i); });
+  }
 }
 
 void TrafficGenerator::Fire(size_t i) {

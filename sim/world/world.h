@@ -119,13 +119,17 @@ class World : public ArrivalSink {
   class SteadyStartSts;
 
   Isolate* IsolateFor(const Arrival& a);
+  void ArmIdle(Isolate* iso, Time deadline);
+  void ScheduleIdleCheck(Isolate* iso);
+  void OnIdleCheck(Isolate* iso);
   void Detach(Isolate* iso);
   void MaybeDestroy(Isolate* iso);
   void RestartFleet();
   // Runs one request: waits for its isolate, asks the provider, lets AWS check what it got.
   Task<void> Serve(RequestSlot* s);
-  // AWS's answer to a request that obtained credentials (200 or 403), recorded.
-  int UseCredentials(RequestSlot* s, CredentialKey key, const AuthResult& r);
+  // AWS's answer to a request (arrived at `start`, served by `iso`) that obtained
+  // credentials (200 or 403), recorded.
+  int UseCredentials(Time start, Isolate* iso, CredentialKey key, const AuthResult& r);
   void OnEdgeTimeout(RequestSlot* s);
   void Record(RequestSlot* s, int status, Tier tier, Duration auth_latency);
   void Release(RequestSlot* s);

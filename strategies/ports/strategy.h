@@ -60,6 +60,16 @@ class CredentialProvider {
   // Returns credentials for the request, or a failure status. May throw RequestCancelled or
   // RuntimeCancelled (the world maps them to 503 / 500).
   virtual Task<AuthResult> GetCredentials(AuthRequest request) = 0;
+  // The synchronous fast path (performance only; no strategy needs it to be correct): if the
+  // request can be answered now without suspending, fills *out and returns true, with exactly
+  // the effects (state, counters, answer) a GetCredentials call completing without suspension
+  // would have had. Otherwise returns false, and the effects it had (if any) must be ones a
+  // following GetCredentials call for the same request makes idempotently (e.g. dropping a
+  // revoked entry), so that "TryGetCredentialsNow false, then GetCredentials" behaves exactly
+  // as GetCredentials alone. The world calls it first and falls back to GetCredentials.
+  virtual bool TryGetCredentialsNow(const AuthRequest& request, AuthResult* out) {
+    return false;
+  }
   // The credentials returned for `key` were rejected by AWS with 403 (e.g. revoked).
   virtual void OnCredentialRejected(CredentialKey key, const Credentials& c) {}
 };

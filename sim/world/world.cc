@@ -115,7 +115,7 @@ struct World::RequestSlot {
   Arrival arrival;
   Isolate* isolate = nullptr;
   bool cold = false;
-  TimerId edge_timer;
+  uint64_t serial = 0;  // unique per request (edge deadlines tell a reused slot by it)
   RequestSlot* next_free = nullptr;
 };
 
@@ -451,6 +451,7 @@ void World::OnArrival(const Arrival& a) {
   }
   *s = RequestSlot();
   s->active = true;
+  s->serial = ++request_serial_;
   s->start = queue_.now();
   s->arrival = a;
   s->isolate = iso;
@@ -458,7 +459,7 @@ void World::OnArrival(const Arrival& a) {
   s->cold = iso->ready_at > s->start;
   ++iso->inflight;
   if (config_.workers.edge_timeout > Duration()) {
-    s->edge_timer = queue_.After(config_.workers.edge_timeout, [this, s] { OnEdgeTimeout(s); });
+    ArmEdgeTimeout(s);
   }
   Spawn(executor_, Serve(s), &s->cancelled);
 }
@@ -483,7 +484,6 @@ Task<void> World::Serve(RequestSlot* s) {
     status = 503;  // the edge timeout already answered
   }
   if (!s->recorded) {
-    queue_.Cancel(s->edge_timer);
     Record(s, status, tier, queue_.now() - auth_start);
   }
   --iso->inflight;
@@ -496,6 +496,38 @@ int World::UseCredentials(Time start, Isolate* iso, CredentialKey key, const Aut
   recorder_.CredentialsRejected(start, verdict);
   if (verdict == AwsVerdict::kRevoked) iso->provider->OnCredentialRejected(key, r.credentials);
   return AwsCredentialCheck::StatusOf(verdict);
+}
+
+// Every edge deadline is its request's arrival + workers.edge_timeout, so in arrival order the
+// deadlines, and the sequence numbers taken for them, only grow: they form a FIFO already in
+// the queue's (time, seq) order. Instead of a timer per request (a heap insert, and a cancel
+// when the request finishes), the FIFO holds each request's (deadline, seq) and one event is
+// pending, at the key of the earliest entry. When it runs, that entry's request is timed out
+// if still unanswered; answered entries are dropped on the way to the next one. Timeouts run
+// at exactly the keys their timers had, and no other event's order changes.
+void World::ArmEdgeTimeout(RequestSlot* s) {
+  edge_deadlines_.push_back(
+      EdgeDeadline{queue_.now() + config_.workers.edge_timeout, queue_.ReserveSeq(), s, s->serial});
+  if (!queue_.IsPending(edge_check_)) ScheduleEdgeCheck();
+}
+
+bool World::EdgeDeadline::live() const {
+  return slot->active && slot->serial == serial && !slot->recorded;
+}
+
+void World::ScheduleEdgeCheck() {
+  while (!edge_deadlines_.empty() && !edge_deadlines_.front().live()) edge_deadlines_.pop_front();
+  if (edge_deadlines_.empty()) return;
+  const EdgeDeadline& e = edge_deadlines_.front();
+  edge_check_ = queue_.ScheduleReserved(e.at, e.seq, [this] { OnEdgeCheck(); });
+}
+
+void World::OnEdgeCheck() {
+  // The front entry is the one this event was scheduled for (entries leave only here).
+  const EdgeDeadline e = edge_deadlines_.front();
+  edge_deadlines_.pop_front();
+  if (e.live()) OnEdgeTimeout(e.slot);
+  ScheduleEdgeCheck();
 }
 
 void World::OnEdgeTimeout(RequestSlot* s) {

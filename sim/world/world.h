@@ -130,6 +130,9 @@ class World : public ArrivalSink {
   // AWS's answer to a request (arrived at `start`, served by `iso`) that obtained
   // credentials (200 or 403), recorded.
   int UseCredentials(Time start, Isolate* iso, CredentialKey key, const AuthResult& r);
+  void ArmEdgeTimeout(RequestSlot* s);
+  void ScheduleEdgeCheck();
+  void OnEdgeCheck();
   void OnEdgeTimeout(RequestSlot* s);
   void Record(RequestSlot* s, int status, Tier tier, Duration auth_latency);
   void Release(RequestSlot* s);
@@ -156,6 +159,17 @@ class World : public ArrivalSink {
   std::deque<SerialTokenSigner> object_signers_;
   std::unique_ptr<class DurableObjectPlatform> durable_objects_;
   std::unique_ptr<TrafficGenerator> traffic_;
+  // Edge timeouts of the requests on the general path, in arrival order (ArmEdgeTimeout).
+  struct EdgeDeadline {
+    Time at;
+    uint64_t seq;
+    RequestSlot* slot;
+    uint64_t serial;  // the request's serial: a reused slot is another request
+    bool live() const;  // the request is still unanswered
+  };
+  std::deque<EdgeDeadline> edge_deadlines_;
+  TimerId edge_check_;  // pending at the front entry's key, if any
+  uint64_t request_serial_ = 0;
   std::deque<RequestSlot> slots_;
   RequestSlot* free_slots_ = nullptr;
   uint64_t isolates_created_ = 0;

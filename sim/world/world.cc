@@ -96,14 +96,19 @@ struct World::Isolate {
   Time ready_at;
   uint32_t inflight = 0;
   bool detached = false;
-  // Idle eviction (World::ArmIdle): the current idle period's deadline and sequence number,
-  // and the one pending check (at idle_timer_at, idle_timer_seq) at or before it.
+  // Idle eviction (World::ArmIdle): the current idle period (its arrival, draw, sequence
+  // number, and deadline once known) and the one pending check at or before its end.
   bool idle_armed = false;
-  Time idle_deadline;
+  bool idle_known = false;
+  Time idle_from;
+  double idle_u = 0;
   uint64_t idle_seq = 0;
+  Time idle_deadline;
   TimerId idle_timer;
   Time idle_timer_at;
   uint64_t idle_timer_seq = 0;
+  double idle_timer_u = 0;
+  Time idle_timer_from;
   TimerId death_timer;
 };
 
@@ -369,34 +374,67 @@ World::Isolate* World::IsolateFor(const Arrival& a) {
   // (also with "idle_eviction": null), so the stream stays aligned.
   const double u_idle = rng.UniformOpen01();
   iso->idle_armed = false;
-  if (config_.isolates.evict_when_idle) {
-    const Duration idle = Duration::FromSecondsF(config_.isolates.idle_eviction.Quantile(u_idle));
-    if (idle < left) ArmIdle(iso, now + idle);
-  }
+  if (config_.isolates.evict_when_idle) ArmIdle(iso, now, u_idle);
   return iso;
 }
 
-// The idle eviction of the current idle period is due at (idle_deadline, idle_seq): the key
-// a timer scheduled by this arrival would have (its sequence number is taken now). Rather than
-// cancel and re-schedule a timer on every arrival, one pending check per isolate is kept at or
-// before that key: it is moved only when the new deadline is earlier, and a check that finds a
-// later deadline re-arms itself there (OnIdleCheck). The eviction therefore runs at exactly the
-// key it had when every arrival re-scheduled its timer, and no other event's order changes.
-void World::ArmIdle(Isolate* iso, Time deadline) {
-  iso->idle_deadline = deadline;
+// Idle eviction. The current idle period (from the last arrival, with its draw u) ends at
+// (deadline, idle_seq): the key a timer scheduled by that arrival would have (its sequence
+// number is taken at the arrival). Rather than cancel and re-schedule a timer on every arrival,
+// one pending check per isolate is kept at or before that key: it is moved only when the new
+// deadline is earlier, and a check that finds a later deadline re-arms itself there
+// (OnIdleCheck). The eviction therefore runs at exactly the key it had when every arrival
+// re-scheduled its timer, and no other event's order changes.
+//
+// The deadline itself (a quantile and a rounding) is computed only when needed: the quantile
+// is non-decreasing in u, so an arrival at least kIdleMargin after the one that set the pending
+// check, with a draw u at least that one's, has a deadline no earlier than the pending check;
+// its deadline is worked out when the check runs. (The margin absorbs any rounding-level
+// non-monotonicity of a quantile function, far below a microsecond.) A sequence number taken
+// for a period that then turns out to end past the run is never used: a gap in the sequence
+// changes no order.
+namespace {
+constexpr Duration kIdleMargin = Duration::Micros(1);
+}  // namespace
+
+void World::ArmIdle(Isolate* iso, Time now, double u) {
+  iso->idle_from = now;
+  iso->idle_u = u;
   iso->idle_seq = queue_.ReserveSeq();
   iso->idle_armed = true;
-  if (queue_.IsPending(iso->idle_timer)) {
+  iso->idle_known = false;
+  const bool pending = queue_.IsPending(iso->idle_timer);
+  if (pending && u >= iso->idle_timer_u && now >= iso->idle_timer_from + kIdleMargin) return;
+  if (!ResolveIdle(iso)) return;
+  if (pending) {
     // Equal times: the pending check has the older sequence number, so it still runs first.
-    if (deadline >= iso->idle_timer_at) return;
+    if (iso->idle_deadline >= iso->idle_timer_at) return;
     queue_.Cancel(iso->idle_timer);
   }
   ScheduleIdleCheck(iso);
 }
 
+bool World::ResolveIdle(Isolate* iso) {
+  if (iso->idle_known) return true;
+  // Samples can be arbitrarily large: anything past the end of the run (drain included)
+  // never happens in it (the same bound as IsolateFor's, from the arrival's instant).
+  const Duration left = (end_ + kDrain + Duration::Hours(1)) - iso->idle_from;
+  const Duration idle =
+      Duration::FromSecondsF(config_.isolates.idle_eviction.Quantile(iso->idle_u));
+  if (!(idle < left)) {
+    iso->idle_armed = false;
+    return false;
+  }
+  iso->idle_deadline = iso->idle_from + idle;
+  iso->idle_known = true;
+  return true;
+}
+
 void World::ScheduleIdleCheck(Isolate* iso) {
   iso->idle_timer_at = iso->idle_deadline;
   iso->idle_timer_seq = iso->idle_seq;
+  iso->idle_timer_u = iso->idle_u;
+  iso->idle_timer_from = iso->idle_from;
   iso->idle_timer = queue_.ScheduleReserved(iso->idle_deadline, iso->idle_seq,
                                             [this, iso] { OnIdleCheck(iso); });
 }
@@ -407,7 +445,8 @@ void World::OnIdleCheck(Isolate* iso) {
     Detach(iso);  // no arrival since: the idle period ended
     return;
   }
-  ScheduleIdleCheck(iso);  // a later arrival moved the deadline on (never earlier: ArmIdle)
+  // A later arrival moved the deadline on (never earlier: ArmIdle).
+  if (ResolveIdle(iso)) ScheduleIdleCheck(iso);
 }
 
 void World::Detach(Isolate* iso) {

@@ -119,7 +119,10 @@ class World : public ArrivalSink {
   class SteadyStartSts;
 
   Isolate* IsolateFor(const Arrival& a);
-  void ArmIdle(Isolate* iso, Time deadline);
+  void ArmIdle(Isolate* iso, Time now, double u);
+  // Works out the current idle period's deadline if not yet known; false if the period ends
+  // past the run (then no idle eviction is armed).
+  bool ResolveIdle(Isolate* iso);
   void ScheduleIdleCheck(Isolate* iso);
   void OnIdleCheck(Isolate* iso);
   void Detach(Isolate* iso);

@@ -10,6 +10,8 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "sim/config/json_reader.h"
+#include "sim/engine/distribution.h"
+#include "sim/engine/random.h"
 #include "sim/world/world.h"
 #include "strategies/registry.h"
 
@@ -152,6 +154,76 @@ TEST(WorldFastPathTest, SameOnTheWorkersRuntimeWithV1LockCancellations) {
   WorldConfig w = Busy();
   w.workers.cross_request_waits_cancelled = true;
   ExpectSameWithAndWithoutFastPath(w, "l1", {{"variant", "v1"}});
+}
+
+// ---- Idle checks (World::ArmIdle) against the plain rule ---------------------------------
+// The world keeps one lazily re-armed idle check per isolate instead of one timer per
+// arrival. This oracle replays the server's RNG stream (two draws per cold start, one per
+// arrival) with the plain rule "evicted when no request arrives within the timeout drawn at
+// the last arrival" and must predict every cold start.
+struct Case {
+  Distribution idle;
+  uint64_t seed;
+};
+
+TEST(WorldIdleCheckTest, ColdStartsMatchThePlainRuleArrivalByArrival) {
+  const std::vector<Case> cases = {
+      {Distribution::Exponential(20), 1},
+      {Distribution::Exponential(20), 2},
+      {Distribution::LogNormal(10, 200), 3},
+      // Mostly short, sometimes very long: later arrivals often bring the deadline earlier.
+      {Distribution::Empirical({{0, 1}, {0.7, 5}, {0.7000001, 300}, {1, 900}}), 4},
+      {Distribution::Uniform(2, 40), 5},
+      {Distribution::Constant(15), 6},
+  };
+  for (const Case& c : cases) {
+    WorldConfig w;
+    w.seed = c.seed;
+    w.warmup = Duration();
+    w.duration = Duration::Hours(24);
+    w.colos.count = 1;
+    w.colos.servers_per_colo = 1;
+    w.traffic.rate = 0;
+    w.isolates.cold_start = Distribution::Constant(0);
+    w.isolates.idle_eviction = c.idle;
+    std::unique_ptr<Strategy> s = Make("l1", nlohmann::json::object());
+    World world(w, nullptr, *s);
+    // Arrivals: bursts of close requests separated by gaps of up to a minute; some arrive
+    // in the same nanosecond as the previous one (a tie the idle check must keep in order).
+    Rng gaps = Rng::ForStream(c.seed, "test.gaps");
+    std::vector<Time> arrivals;
+    Time t = Time() + Duration::Seconds(1);
+    while (arrivals.size() < 3000) {
+      const double g = gaps.Uniform01();
+      const Duration gap = g < 0.05   ? Duration()
+                           : g < 0.6  ? Duration::FromSecondsF(gaps.Uniform01() * 2)
+                                      : Duration::FromSecondsF(gaps.Uniform01() * 60);
+      t = t + gap;
+      arrivals.push_back(t);
+      world.queue().Schedule(t, [&world] { world.OnArrival(Arrival{}); });
+    }
+    ASSERT_LT(t, Time() + w.duration);
+    // The plain rule, on the same stream.
+    Rng rng = Rng::ForStream(c.seed, "isolates", 0);
+    bool alive = false;
+    Time deadline;
+    uint64_t cold_starts = 0;
+    for (Time a : arrivals) {
+      // An arrival at exactly the deadline runs first (it was scheduled before the timer).
+      if (alive && a > deadline) alive = false;
+      if (!alive) {
+        ++cold_starts;
+        alive = true;
+        rng.UniformOpen01();  // start-up time
+        rng.UniformOpen01();  // death (random evictions: none here)
+      }
+      deadline = a + Duration::FromSecondsF(c.idle.Quantile(rng.UniformOpen01()));
+    }
+    const RunMetrics& m = world.Run();
+    EXPECT_EQ(m.requests, arrivals.size());
+    EXPECT_GT(cold_starts, 20u) << c.idle.Describe();
+    EXPECT_EQ(world.isolates_created(), cold_starts) << c.idle.Describe();
+  }
 }
 
 }  // namespace

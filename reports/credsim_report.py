@@ -131,8 +131,9 @@ def fmt_pm(mean, half_width, fmt, percent=False):
     return f"{mr:,.{decimals}f}{suffix} ± {hr:,.{decimals}f}{suffix}"
 
 
-def load_results(path):
-    """Read and minimally validate one results file; raise BadInput on failure."""
+def read_json(path):
+    """The parsed JSON value of a file (any type); raise BadInput naming the file when it is
+    missing, unreadable or not JSON. Both report scripts read their input through this."""
     try:
         with open(path, "r", encoding="utf-8") as f:
             text = f.read()
@@ -141,9 +142,14 @@ def load_results(path):
     except (OSError, UnicodeDecodeError) as e:
         raise BadInput(f"{path}: cannot read: {e}")
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as e:
         raise BadInput(f"{path}: not valid JSON: {e}")
+
+
+def load_results(path):
+    """Read and minimally validate one results file; raise BadInput on failure."""
+    data = read_json(path)
     if not isinstance(data, dict):
         raise BadInput(f"{path}: top-level JSON value is not an object")
     strategies = data.get("strategies")
@@ -416,6 +422,10 @@ class Plotter:
             "axes.spines.top": False,
             "axes.spines.right": False,
             "legend.frameon": False,
+            # Figures ask for constrained layout themselves; with these off (the defaults),
+            # save() can switch a figure's layout engine off after running it once.
+            "figure.autolayout": False,
+            "figure.constrained_layout.use": False,
         }
 
     @contextlib.contextmanager
@@ -429,7 +439,23 @@ class Plotter:
                 "linestyle": LINESTYLES[(index // len(colors)) % len(LINESTYLES)]}
 
     def save(self, fig, path):
-        write_atomic(path, lambda tmp: fig.savefig(tmp, format="png", metadata={"Software": None}))
+        """Write fig to path as a PNG (atomically, without metadata) and close it.
+
+        The figure's layout engine runs once here, at the output DPI, and is then switched
+        off, so that savefig draws the figure once. Left on, savefig would make a full draw
+        without output first just to run the layout, then draw again: the same pixels
+        (byte-identical files), about 15 % more time.
+        """
+        dpi = self.rc["savefig.dpi"]
+        engine = fig.get_layout_engine()
+        if engine is not None:
+            fig.set_dpi(dpi)
+            try:
+                engine.execute(fig)
+            except ValueError:  # as Figure.draw: a layout that cannot be solved is skipped
+                pass
+            fig.set_layout_engine(None)  # None under self.rc; "none" would keep a placeholder
+        write_atomic(path, lambda tmp: fig.savefig(tmp, format="png", dpi=dpi, metadata={"Software": None}))
         self.plt.close(fig)
 
     @staticmethod

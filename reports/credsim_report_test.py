@@ -1,42 +1,35 @@
 #!/usr/bin/env python3
-"""Tests for credsim_report.py (runs the script as a subprocess).
+"""Tests for credsim_report.py.
 
 Run from reports/:  /usr/bin/python3 -B -m unittest -v credsim_report_test
-CTest runs:         ${CREDSIM_PYTHON} -B credsim_report_test.py -v
+CTest runs:         ${CREDSIM_PYTHON} -B credsim_report_test.py -v [--exclude CLASS]...
 When run as a script, the exit code is 77 (CTest SKIP_RETURN_CODE) if matplotlib is
 not importable and nothing failed; under `-m unittest` the plotting tests are just
 reported as skipped. Everything is written to temporary directories only.
+
+Renders run the script's main() in this process (report_test_support.run_in_process: no
+interpreter start-up and matplotlib import per render), and the plain synthetic results are
+rendered once and shared by the tests that read them (RENDERS). Input validation, the
+missing-matplotlib exit and the second render of every byte-identity check run the script
+as a subprocess, as credsim does, so each such check compares two different processes.
 """
 
 import sys
 
 sys.dont_write_bytecode = True  # never leave __pycache__ in the repo
 
-import importlib.util
-import json
 import math
 import os
 import random
-import shutil
-import subprocess
-import tempfile
-import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import credsim_report as cr  # noqa: E402  (no matplotlib at import time)
+from report_test_support import (  # noqa: E402
+    PNG_SIGNATURE, RenderCache, TempDirTestCase, main, needs_mpl, run_in_process, run_script)
+
 SCRIPT = os.path.join(HERE, "credsim_report.py")
 PNGS = ("sts_calls_over_time.png", "auth_latency_cdf.png", "errors_and_cost.png")
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-try:
-    import matplotlib  # noqa: F401
-    HAVE_MPL = True
-    NO_MPL_REASON = ""
-except ImportError as e:
-    HAVE_MPL = False
-    NO_MPL_REASON = (f"matplotlib is not importable by {sys.executable} ({e}); "
-                     "use /usr/bin/python3 with Debian's python3-matplotlib")
-
-needs_mpl = unittest.skipUnless(HAVE_MPL, NO_MPL_REASON)
 
 
 def synthetic_results(scenario="long-tail-cold", seed=1):
@@ -158,27 +151,28 @@ def replicated_results(n=10, seed=1):
     return base
 
 
-class ReportTestBase(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="credsim_report_test_")
-        self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
 
-    def write(self, name, content):
-        path = os.path.join(self.tmp, name)
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(content if isinstance(content, str) else json.dumps(content, indent=2))
-        return path
+# The renders shared by several tests of this process (read only).
+RENDERS = RenderCache(cr.main, "credsim_report_test_shared_")
+
+
+def synthetic_render():
+    """(Run, directory) of `credsim_report.py results.json --out out` on synthetic_results(),
+    rendered once per process; the outputs are in directory/out."""
+    return RENDERS.get("synthetic", {"results.json": synthetic_results()},
+                       lambda d: [os.path.join(d, "results.json"), "--out", os.path.join(d, "out")])
+
+
+class ReportTestBase(TempDirTestCase):
+    TMP_PREFIX = "credsim_report_test_"
 
     def run_report(self, *args, env=None):
-        full_env = dict(os.environ)
-        full_env["PYTHONDONTWRITEBYTECODE"] = "1"
-        full_env.update(env or {})
-        return subprocess.run([sys.executable, "-B", SCRIPT, *args], capture_output=True, text=True,
-                              env=full_env, cwd=self.tmp, timeout=300)
+        """The script as a subprocess in self.tmp."""
+        return run_script(SCRIPT, args, cwd=self.tmp, env=env, timeout=300)
 
-    def read(self, path, mode="r"):
-        with open(path, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as f:
-            return f.read()
+    def render(self, *args):
+        """The script's main() in this process, in self.tmp."""
+        return run_in_process(cr.main, args, cwd=self.tmp)
 
 
 class BadInputTest(ReportTestBase):
@@ -257,12 +251,9 @@ class ReportTest(ReportTestBase):
         return report
 
     def test_single_file_writes_pngs_and_report(self):
-        before = sorted(os.listdir(HERE))
-        results = self.write("results.json", synthetic_results())
-        out = os.path.join(self.tmp, "out")
-        proc = self.run_report(results, "--out", out)
-        self.assertEqual(proc.returncode, 0, proc.stderr)
-        report = self.assert_outputs(out, ["l1", "l1+kv", "do-singleton"])
+        run, d = synthetic_render()
+        self.assertEqual(run.returncode, 0, run.stderr)
+        report = self.assert_outputs(os.path.join(d, "out"), ["l1", "l1+kv", "do-singleton"])
         self.assertIn("# credsim report: long-tail-cold", report)
         self.assertIn("Long-tail traffic with many cold isolates", report)
         self.assertIn("0.1.0", report)
@@ -272,7 +263,7 @@ class ReportTest(ReportTestBase):
         self.assertIn("| 3,600 | 1 |", report)
         self.assertRegex(report, r"\| l1 \| \d{3},\d{3} \|")
         self.assertNotIn("## Notes", report)
-        self.assertEqual(sorted(os.listdir(HERE)), before, "the script wrote into the repo")
+        self.assertEqual(run.repo_after, run.repo_before, "the script wrote into the repo")
 
     def test_warnings_and_initial_state_are_shown(self):
         data = synthetic_results()
@@ -280,24 +271,23 @@ class ReportTest(ReportTestBase):
         data["warnings"] = ["The measured window (30m) is shorter than one credential lifetime (1h)."]
         results = self.write("results.json", data)
         out = os.path.join(self.tmp, "out")
-        proc = self.run_report(results, "--out", out)
+        proc = self.render(results, "--out", out)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         report = self.read(os.path.join(out, "report.md"))
         self.assertIn("> **Warning:** The measured window (30m) is shorter than one credential "
                       "lifetime (1h).", report)
         self.assertIn("| Initial state | cold |", report)
         # Absent keys (older results files): no warning, "n/a".
-        plain = self.write("plain.json", synthetic_results())
-        out2 = os.path.join(self.tmp, "out2")
-        self.assertEqual(self.run_report(plain, "--out", out2).returncode, 0)
-        report2 = self.read(os.path.join(out2, "report.md"))
+        plain, d = synthetic_render()
+        self.assertEqual(plain.returncode, 0)
+        report2 = self.read(os.path.join(d, "out", "report.md"))
         self.assertNotIn("Warning", report2)
 
     def test_two_files_get_one_subdirectory_per_scenario(self):
         a = self.write("a.json", synthetic_results("long-tail-cold", seed=1))
         b = self.write("b.json", synthetic_results("steady-hot", seed=2))
         out = os.path.join(self.tmp, "out")
-        proc = self.run_report(a, b, "--out", out)
+        proc = self.render(a, b, "--out", out)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertEqual(sorted(os.listdir(out)), ["long-tail-cold", "steady-hot"])
         for scenario in ("long-tail-cold", "steady-hot"):
@@ -305,11 +295,13 @@ class ReportTest(ReportTestBase):
             self.assertIn(f"# credsim report: {scenario}", report)
 
     def test_rerun_is_byte_identical(self):
+        # The shared render (this process) against a fresh process on the same file name.
+        run1, d = synthetic_render()
+        self.assertEqual(run1.returncode, 0, run1.stderr)
         results = self.write("results.json", synthetic_results())
-        outs = [os.path.join(self.tmp, "run1"), os.path.join(self.tmp, "run2")]
-        for out in outs:
-            proc = self.run_report(results, "--out", out)
-            self.assertEqual(proc.returncode, 0, proc.stderr)
+        outs = [os.path.join(d, "out"), os.path.join(self.tmp, "run2")]
+        proc = self.run_report(results, "--out", outs[1])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
         for name in ("report.md",) + PNGS:
             self.assertEqual(self.read(os.path.join(outs[0], name), "rb"),
                              self.read(os.path.join(outs[1], name), "rb"), name)
@@ -318,7 +310,7 @@ class ReportTest(ReportTestBase):
         data = replicated_results(n=10)
         results = self.write("results.json", data)
         out = os.path.join(self.tmp, "out")
-        proc = self.run_report(results, "--out", out)
+        proc = self.render(results, "--out", out)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         report = self.assert_outputs(out, ["l1", "l1+kv", "do-singleton"])
         self.assertIn("| Replications | 10 (seeds 1–10) |", report)
@@ -336,14 +328,14 @@ class ReportTest(ReportTestBase):
         self.assertIn("Means over the 10 replications", report)
         self.assertNotIn("## Notes", report)
         # The error-bar plot differs from the plain one drawn from replication 0.
-        plain = synthetic_results()
-        out0 = os.path.join(self.tmp, "out0")
-        self.assertEqual(self.run_report(self.write("plain.json", plain), "--out", out0).returncode, 0)
+        plain, d = synthetic_render()
+        self.assertEqual(plain.returncode, 0)
+        out0 = os.path.join(d, "out")
         self.assertNotEqual(self.read(os.path.join(out, "errors_and_cost.png"), "rb"),
                             self.read(os.path.join(out0, "errors_and_cost.png"), "rb"))
         self.assertEqual(self.read(os.path.join(out, "auth_latency_cdf.png"), "rb"),
                          self.read(os.path.join(out0, "auth_latency_cdf.png"), "rb"))
-        # Deterministic.
+        # Deterministic: a fresh process gives the same bytes.
         out2 = os.path.join(self.tmp, "out2")
         self.assertEqual(self.run_report(results, "--out", out2).returncode, 0)
         for name in ("report.md",) + PNGS:
@@ -354,7 +346,7 @@ class ReportTest(ReportTestBase):
     def test_single_replication_with_stats_looks_like_today(self):
         data = replicated_results(n=1)
         out = os.path.join(self.tmp, "out")
-        self.assertEqual(self.run_report(self.write("r1.json", data), "--out", out).returncode, 0)
+        self.assertEqual(self.render(self.write("r1.json", data), "--out", out).returncode, 0)
         report = self.assert_outputs(out, ["l1", "l1+kv", "do-singleton"])
         self.assertNotIn("±", report)
         self.assertNotIn("Replication", report)
@@ -365,7 +357,7 @@ class ReportTest(ReportTestBase):
         del data["strategies"][1]["stats"]
         del data["strategies"][2]["stats"]["cost_usd.total"]
         out = os.path.join(self.tmp, "out")
-        proc = self.run_report(self.write("r.json", data), "--out", out)
+        proc = self.render(self.write("r.json", data), "--out", out)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         report = self.read(os.path.join(out, "report.md"))
         self.assertIn("'l1+kv' has no stats; its row shows replication 0", report)
@@ -385,7 +377,7 @@ class ReportTest(ReportTestBase):
         # Leftover from an earlier run must not stay linked or on disk.
         os.makedirs(out)
         self.write(os.path.join("out", "sts_calls_over_time.png"), "stale")
-        proc = self.run_report(results, "--out", out)
+        proc = self.render(results, "--out", out)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         report = self.read(os.path.join(out, "report.md"))
         self.assertFalse(os.path.exists(os.path.join(out, "sts_calls_over_time.png")))
@@ -400,7 +392,4 @@ class ReportTest(ReportTestBase):
 
 
 if __name__ == "__main__":
-    result = unittest.main(exit=False).result
-    if not result.wasSuccessful():
-        sys.exit(1)
-    sys.exit(77 if not HAVE_MPL else 0)
+    main()

@@ -76,8 +76,9 @@ PARETO_METRICS = ("sts_calls", "error_ratio", "cost_usd.total", "exposure.creden
 NA = cr.NA
 
 
-class BadInput(Exception):
-    """The sweep file cannot be used at all (exit code 2)."""
+# The sweep file cannot be used at all (exit code 2); the same class as credsim_report's,
+# whose read_json raises it for a missing, unreadable or non-JSON file.
+BadInput = cr.BadInput
 
 
 # --------------------------------------------------------------------------- input
@@ -111,18 +112,11 @@ def fmt_value(v):
 
 
 def load_sweep(path):
-    """Read and validate a sweep.json; returns a normalised dict or raises BadInput."""
-    try:
-        with open(path, "r", encoding="utf-8") as f:
-            text = f.read()
-    except FileNotFoundError:
-        raise BadInput(f"{path}: no such file")
-    except (OSError, UnicodeDecodeError) as e:
-        raise BadInput(f"{path}: cannot read: {e}")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise BadInput(f"{path}: not valid JSON: {e}")
+    """Read and validate a sweep.json; returns a normalised dict or raises BadInput.
+
+    Reading and parsing are credsim_report's (cr.read_json); the checks here are the
+    sweep's own shape."""
+    data = cr.read_json(path)
 
     def bad(where, what):
         raise BadInput(f"{path}: {where}: {what}")
@@ -411,9 +405,6 @@ def slug(text):
 # ------------------------------------------------------------------------- plots
 
 
-write_atomic = cr.write_atomic
-
-
 def choose_scale(values, span=100.0):
     """('linear', None), ('log', None) or ('symlog', linthresh) for non-negative data.
 
@@ -444,8 +435,7 @@ class SweepPlotter:
         self.order = {name: i for i, name in enumerate(strategy_names)}
 
     def save(self, fig, path):
-        write_atomic(path, lambda tmp: fig.savefig(tmp, format="png", metadata={"Software": None}))
-        self.p.plt.close(fig)
+        self.p.save(fig, path)
 
     def figure(self, n, n_legend, w=4.3, h=3.3, sharey=False):
         """A figure with n panels (PANEL_COLUMNS per row) under a legend row spanning all columns.
@@ -749,11 +739,7 @@ def generate(sweep, out_dir, plotter):
 
     md = render_markdown(sweep, shorts, names, figures, analysis, notes)
     path = os.path.join(out_dir, REPORT_MD)
-
-    def write_md(tmp):
-        with open(tmp, "w", encoding="utf-8", newline="\n") as f:
-            f.write(md)
-    write_atomic(path, write_md)
+    cr.write_text_atomic(path, md)
     return path
 
 

@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
-"""Tests for credsim_sweep_report.py (the script runs as a subprocess; the Pareto and
-"cheapest at equal error ratio" logic is also tested directly).
+"""Tests for credsim_sweep_report.py (the Pareto and "cheapest at equal error ratio" logic is
+also tested directly).
 
 Run from reports/:  /usr/bin/python3 -B -m unittest -v credsim_sweep_report_test
-CTest runs:         ${CREDSIM_PYTHON} -B credsim_sweep_report_test.py -v
+CTest runs:         ${CREDSIM_PYTHON} -B credsim_sweep_report_test.py -v [--exclude NAME]...
 When run as a script, the exit code is 77 (CTest SKIP_RETURN_CODE) if matplotlib is not
 importable and nothing failed. Everything is written to temporary directories only.
+
+Renders run the script's main() in this process (report_test_support.run_in_process: no
+interpreter start-up and matplotlib import per render). Input validation, the
+missing-matplotlib exit and the second render of the byte-identity check run the script as a
+subprocess, as credsim does, so that check compares two different processes.
 """
 
 import sys
@@ -18,27 +23,14 @@ import math
 import os
 import random
 import re
-import shutil
-import subprocess
-import tempfile
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPT = os.path.join(HERE, "credsim_sweep_report.py")
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 sys.path.insert(0, HERE)
 import credsim_sweep_report as sr  # noqa: E402  (no matplotlib at import time)
-
-try:
-    import matplotlib  # noqa: F401
-    HAVE_MPL = True
-    NO_MPL_REASON = ""
-except ImportError as e:
-    HAVE_MPL = False
-    NO_MPL_REASON = (f"matplotlib is not importable by {sys.executable} ({e}); "
-                     "use /usr/bin/python3 with Debian's python3-matplotlib")
-
-needs_mpl = unittest.skipUnless(HAVE_MPL, NO_MPL_REASON)
+from report_test_support import (  # noqa: E402
+    PNG_SIGNATURE, TempDirTestCase, main, needs_mpl, run_in_process, run_script)
 
 # Two-sided 95 % Student t quantiles by degrees of freedom (as cli/stats StudentT975).
 T975 = {1: 12.706204736, 2: 4.302652730, 3: 3.182446305, 4: 2.776445105, 5: 2.570581836,
@@ -210,25 +202,17 @@ class LogicTest(unittest.TestCase):
                          ["traffic.rate", "variant", "sts.rate"])
 
 
-class SweepTestBase(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="credsim_sweep_report_test_")
-        self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
+class SweepTestBase(TempDirTestCase):
+    TMP_PREFIX = "credsim_sweep_report_test_"
+    JSON_INDENT = 1
 
-    def write(self, name, content):
-        path = os.path.join(self.tmp, name)
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(content if isinstance(content, str) else json.dumps(content, indent=1))
-        return path
+    def run_report(self, sweep_path, out, env=None, timeout=600):
+        """The script as a subprocess in self.tmp, as credsim runs it."""
+        return run_script(SCRIPT, ["--out", out, "--", sweep_path], cwd=self.tmp, env=env, timeout=timeout)
 
-    def run_report(self, sweep_path, out):
-        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-        return subprocess.run([sys.executable, "-B", SCRIPT, "--out", out, "--", sweep_path],
-                              capture_output=True, text=True, env=env, cwd=self.tmp, timeout=600)
-
-    def read(self, path, mode="r"):
-        with open(path, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as f:
-            return f.read()
+    def render(self, sweep_path, out):
+        """The script's main() in this process, in self.tmp."""
+        return run_in_process(sr.main, ["--out", out, "--", sweep_path], cwd=self.tmp)
 
 
 class BadInputTest(SweepTestBase):
@@ -277,9 +261,7 @@ class BadInputTest(SweepTestBase):
         self.write(os.path.join("fake_site", "matplotlib", "__init__.py"), "raise ImportError('fake')\n")
         path = self.write("sweep.json", make_sweep(replications=2, rates=(10, 100), variants=("v0",), stalls=(0,)))
         out = os.path.join(self.tmp, "out")
-        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=os.path.dirname(fake))
-        proc = subprocess.run([sys.executable, "-B", SCRIPT, "--out", out, "--", path], capture_output=True,
-                              text=True, env=env, cwd=self.tmp, timeout=60)
+        proc = self.run_report(path, out, env={"PYTHONPATH": os.path.dirname(fake)}, timeout=60)
         self.assertEqual(proc.returncode, 3, proc.stderr)
         self.assertIn("credsim_sweep_report: matplotlib cannot be imported", proc.stderr)
         self.assertFalse(os.path.exists(out))
@@ -288,11 +270,13 @@ class BadInputTest(SweepTestBase):
 @needs_mpl
 class SweepReportTest(SweepTestBase):
     def generate(self, sweep, out_name="out"):
+        """Renders sweep (written to self.tmp/sweep.json) in this process into self.tmp/out_name;
+        returns (out, report text, Run)."""
         path = self.write("sweep.json", sweep)
         out = os.path.join(self.tmp, out_name)
-        proc = self.run_report(path, out)
-        self.assertEqual(proc.returncode, 0, proc.stderr)
-        return out, self.read(os.path.join(out, "sweep-report.md"))
+        run = self.render(path, out)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        return out, self.read(os.path.join(out, "sweep-report.md")), run
 
     def assert_pngs_linked(self, out, report):
         pngs = sorted(os.listdir(os.path.join(out, sr.PLOT_DIR)))
@@ -311,9 +295,8 @@ class SweepReportTest(SweepTestBase):
         return pngs
 
     def test_realistic_sweep_writes_all_outputs(self):
-        before = sorted(os.listdir(HERE))
         sweep = make_sweep()
-        out, report = self.generate(sweep)
+        out, report, run = self.generate(sweep)
         pngs = self.assert_pngs_linked(out, report)
         # 6 key metrics x 3 axes + one Pareto page (16 points -> 2 pages of 12).
         self.assertEqual(len(pngs), 6 * 3 + 2, pngs)
@@ -330,14 +313,14 @@ class SweepReportTest(SweepTestBase):
         # Pareto table: one row per point; kv has the lower error ratio and STS calls everywhere.
         pareto_rows = [r for r in rows if r.count(" | ") <= 8]
         self.assertEqual(len(pareto_rows), 16)
-        self.assertEqual(sorted(os.listdir(HERE)), before, "the script wrote into the repo")
+        self.assertEqual(run.repo_after, run.repo_before, "the script wrote into the repo")
 
     def test_single_replication_has_no_intervals(self):
         sweep = make_sweep(replications=1, rates=(10, 100, 1000), variants=("v0", "v2"), stalls=(0,))
         for p in sweep["points"]:
             for s in p["strategies"]:
                 self.assertIsNone(s["stats"]["sts_calls"]["ci95"])
-        out, report = self.generate(sweep)
+        out, report, _ = self.generate(sweep)
         pngs = self.assert_pngs_linked(out, report)
         self.assertEqual(len(pngs), 6 * 2 + 1)  # the single-valued axis gets no plots
         table = report[report.index("## Key metrics"):]
@@ -362,7 +345,7 @@ class SweepReportTest(SweepTestBase):
                          strat("l1_l2", 120, 0.0012, 1.2, 0, err_hw=0.0005, cost_hw=0.3),
                          strat("kv", 10, 0.0011, 2.0, 500, err_hw=0.0005, cost_hw=0.1)]}],
                  "missing": [], "complete": True}
-        out, report = self.generate(sweep)
+        out, report, _ = self.generate(sweep)
         self.assert_pngs_linked(out, report)
         self.assertIn("| 0 | 10 | l1, kv | kv (unpaired) |", report)
         self.assertIn("| 1 | 100 | l1, kv | l1 (not distinguishable from l1_l2) (unpaired) |", report)
@@ -378,7 +361,7 @@ class SweepReportTest(SweepTestBase):
                      strat("kv", 10, 0.001, 2.0, 500, err_hw=0.0002, cost_hw=0.05)]}
                             for i, b in enumerate(bursts)],
                  "missing": [], "complete": True}
-        out, report = self.generate(sweep)
+        out, report, _ = self.generate(sweep)
         self.assert_pngs_linked(out, report)
         self.assertIn('| 1 | [{"at":"10m","for":"2m","factor":5}] | l1, kv | kv (unpaired) |', report)
         self.assertIn("| 2 | null | l1, kv | kv (unpaired) |", report)
@@ -388,33 +371,33 @@ class SweepReportTest(SweepTestBase):
         sweep = make_sweep(replications=3, rates=(10, 100), variants=("v0",), stalls=(0,))
         sweep["missing"], sweep["complete"] = [4, 5], False
         sweep["points"][1]["strategies"] = []
-        _, report = self.generate(sweep)
+        _, report, _ = self.generate(sweep)
         self.assertIn("> **Warning:** the sweep is incomplete: 2 run(s) missing (run indices 4, 5)", report)
         self.assertIn("| (no results) | 0 |", report)
 
     def test_rerun_is_byte_identical_and_removes_stale_pngs(self):
         sweep = make_sweep(replications=4, rates=(10, 1000, 100000), variants=("v0",), stalls=(0, 0.01))
-        out1, _ = self.generate(sweep, "run1")
+        out1, _, _ = self.generate(sweep, "run1")  # in this process, into a new directory
+        plots = os.path.join(out1, sr.PLOT_DIR)
+        first = {name: self.read(os.path.join(plots, name), "rb") for name in os.listdir(plots)}
+        first_md = self.read(os.path.join(out1, "sweep-report.md"), "rb")
         stale = os.path.join(out1, sr.PLOT_DIR, "old-vs-axis.png")
         self.write(os.path.join("run1", sr.PLOT_DIR, "old-vs-axis.png"), "stale")
         keep = self.write(os.path.join("run1", "sweep.csv"), "not ours")
-        out1, _ = self.generate(sweep, "run1")
-        out2, _ = self.generate(sweep, "run2")
+        # Again into the same directory, in a fresh process: the stale PNG goes, everything
+        # else is byte-identical to the first render.
+        proc = self.run_report(os.path.join(self.tmp, "sweep.json"), out1)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertFalse(os.path.exists(stale))
         self.assertTrue(os.path.exists(keep))
-        names = sorted(os.listdir(os.path.join(out1, sr.PLOT_DIR)))
-        self.assertEqual(names, sorted(os.listdir(os.path.join(out2, sr.PLOT_DIR))))
-        self.assertEqual(self.read(os.path.join(out1, "sweep-report.md"), "rb"),
-                         self.read(os.path.join(out2, "sweep-report.md"), "rb"))
+        names = sorted(os.listdir(plots))
+        self.assertEqual(names, sorted(first))
+        self.assertEqual(self.read(os.path.join(out1, "sweep-report.md"), "rb"), first_md)
         for name in names:
-            self.assertEqual(self.read(os.path.join(out1, sr.PLOT_DIR, name), "rb"),
-                             self.read(os.path.join(out2, sr.PLOT_DIR, name), "rb"), name)
-        leftovers = [n for n in os.listdir(out1) + os.listdir(os.path.join(out1, sr.PLOT_DIR)) if n.endswith(".tmp")]
+            self.assertEqual(self.read(os.path.join(plots, name), "rb"), first[name], name)
+        leftovers = [n for n in os.listdir(out1) + os.listdir(plots) if n.endswith(".tmp")]
         self.assertEqual(leftovers, [])
 
 
 if __name__ == "__main__":
-    result = unittest.main(exit=False).result
-    if not result.wasSuccessful():
-        sys.exit(1)
-    sys.exit(77 if not HAVE_MPL else 0)
+    main()

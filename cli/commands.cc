@@ -77,8 +77,12 @@ comparison), prints a comparison table and writes, per scenario:
                      into a private staging directory and renamed into place together
   --max-requests N   refuse runs that would simulate more than N requests in total
                      (default 1000000000; the estimate is printed before the run)
-  --threads N        strategies run in parallel (default 2)
-  --quiet            no progress lines on stderr (shown by default when stderr is a terminal)
+  --threads N        runs simulated in parallel (1 .. 256; default: the number of cores):
+                     every (scenario, replication, strategy) of the invocation is one run,
+                     all on one pool of N threads; results do not depend on N
+  --quiet            no progress on stderr; by default, when stderr is a terminal, a line
+                     per finished run and a live line (runs done, simulated requests/s,
+                     ETA, simulated time of the running runs)
 )";
 
 constexpr const char* kValidateHelp = R"(Usage: credsim validate SCENARIO.json...
@@ -116,7 +120,9 @@ int CmdRun(int argc, char** argv) {
     return kBadInput;
   }
   RunOptions options;
+  options.threads = DefaultThreads();
   options.progress = isatty(STDERR_FILENO) && !Flag(*args, "quiet");
+  options.live_progress = options.progress;
   if (auto t = Opt(*args, "threads")) {
     auto v = ParseCount(*t, 1, 256);
     if (!v) {
@@ -221,22 +227,27 @@ int CmdRun(int argc, char** argv) {
     if (!st.ok()) return Fail(kFailed, st.status());
     staged.push_back(std::move(*st));
   }
+  // Every run of every scenario on one pool; each scenario's files are staged, in scenario
+  // order, as soon as its runs are done.
   std::vector<nlohmann::json> all;
-  for (size_t i = 0; i < scenarios.size(); ++i) {
-    const Scenario& sc = scenarios[i];
-    auto results = RunScenario(sc, options);
-    if (!results.ok()) return Fail(kFailed, results.status());
+  int failure_code = kFailed;
+  absl::Status run = RunScenarios(scenarios, options, [&](size_t i, nlohmann::json results) {
     if (baseline) {
-      if (absl::Status s = AddPairedComparisons(*results, *baseline); !s.ok()) return Fail(kBadInput, s);
+      if (absl::Status s = AddPairedComparisons(results, *baseline); !s.ok()) {
+        failure_code = kBadInput;
+        return s;
+      }
     }
     for (const auto& [file, content] :
-         {std::pair{"results.json", results->dump(2) + "\n"},
-          std::pair{"summary.md", SummaryMarkdown(*results)},
-          std::pair{"timeseries.csv", TimeseriesCsv(*results)}}) {
-      if (auto s = staged[i].Write(file, content); !s.ok()) return Fail(kFailed, s);
+         {std::pair{"results.json", results.dump(2) + "\n"},
+          std::pair{"summary.md", SummaryMarkdown(results)},
+          std::pair{"timeseries.csv", TimeseriesCsv(results)}}) {
+      if (auto s = staged[i].Write(file, content); !s.ok()) return s;
     }
-    all.push_back(std::move(*results));
-  }
+    all.push_back(std::move(results));
+    return absl::OkStatus();
+  });
+  if (!run.ok()) return Fail(failure_code, run);
   // Results are committed only once every scenario has run: a failed run changes nothing.
   for (StagedDirectory& d : staged) {
     if (auto s = d.Commit(); !s.ok()) return Fail(kFailed, s);

@@ -7,9 +7,11 @@
 // earlier by ReserveSeq(), so the event runs exactly where it would have run had it been
 // scheduled at the moment of the reservation.
 //
-// Callbacks live in a slab of reusable 64-byte slots (one cache line each); a 4-ary min-heap
-// holds 24-byte (time, seq, slot, generation) entries, so ordering work touches one compact
-// array and a slot is touched only to store and to run its callback. Scheduling does no heap
+// Callbacks live in a slab of reusable 64-byte slots (one cache line each); a radix heap
+// (a monotone priority queue: keys never precede the last one popped) holds 24-byte (time,
+// seq, slot, generation) entries in 129 buckets by the highest bit in which a key differs from
+// the last popped key, so ordering work touches compact arrays and a slot is touched only to
+// store and to run its callback. Scheduling does no heap
 // allocation once the slab and heap have grown to the peak number of pending events; memory
 // is O(peak pending). Cancel() is O(1): it frees the slot and bumps its generation; the stale
 // heap entry is skipped when it surfaces, and the heap is compacted when stale entries
